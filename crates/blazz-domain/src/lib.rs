@@ -1,0 +1,14 @@
+//! Blazz domain types: typed ids, roles, and the pure rules the rest of the
+//! system applies. Nothing here does IO.
+
+pub mod backoff;
+pub mod email;
+pub mod ids;
+pub mod jobs;
+pub mod role;
+pub mod slug;
+
+pub use email::Email;
+pub use ids::*;
+pub use jobs::{JobState, Priority};
+pub use role::Role;

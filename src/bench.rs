@@ -1,0 +1,134 @@
+//! `blazz bench ...`: benchmarks that print figures (never assert on time).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blazz_bus::InProcessBus;
+use blazz_store::{db, jobs as store_jobs, Db};
+use clap::Subcommand;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::jobs::{self, builtin::Noop, Enqueue, Registry};
+use crate::state::AppState;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Jobs enqueued and completed per second, on a fresh SQLite database
+    /// and (with --postgres-url) a fresh PostgreSQL schema.
+    Queue {
+        /// How many jobs.
+        #[arg(long, default_value_t = 20_000)]
+        jobs: u64,
+        /// Worker tasks.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// Jobs leased per claim.
+        #[arg(long, default_value_t = 64)]
+        batch: i64,
+        /// Also measure PostgreSQL (a schema is created and dropped).
+        #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
+}
+
+pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Queue {
+            jobs,
+            workers,
+            batch,
+            postgres_url,
+        } => {
+            println!(
+                "queue benchmark: {jobs} jobs, {workers} workers, claim batch {batch}, {} CPUs",
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(0)
+            );
+            let dir = tempfile_dir()?;
+            let sqlite = Db::connect(&db::sqlite_url(&dir)).await?;
+            queue(&config, "sqlite", sqlite, jobs, workers, batch).await?;
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Some(base) = postgres_url {
+                let schema = format!("bench_{}", std::process::id());
+                let url = db::postgres_schema_url(&base, &schema).await?;
+                let pg = Db::connect_with(&url, Some(16)).await?;
+                queue(&config, "postgres", pg.clone(), jobs, workers, batch).await?;
+                pg.pool.close().await;
+                db::drop_postgres_schema(&base, &schema).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("blazz-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+async fn queue(
+    base: &Config,
+    label: &str,
+    db: Db,
+    n: u64,
+    workers: usize,
+    batch: i64,
+) -> anyhow::Result<()> {
+    db.migrate().await?;
+    let mut config = base.clone();
+    config.jobs.workers = workers;
+    config.jobs.batch = batch;
+    config.jobs.poll_ms = 5;
+    let state = AppState::new(db.clone(), Arc::new(InProcessBus::default()), config)?;
+
+    // Phase 1: enqueue only (500 jobs a transaction, as a planner would).
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let mut tx = db.begin().await?;
+        for _ in 0..500.min(n - i) {
+            jobs::enqueue(&mut tx, &Noop { n: i }, Enqueue::default()).await?;
+            i += 1;
+        }
+        tx.commit().await?;
+    }
+    let enqueue = started.elapsed();
+
+    // Phase 2: workers drain the queue.
+    let (stop, rx) = watch::channel(false);
+    let drain_started = Instant::now();
+    let handles = jobs::worker::spawn(state.clone(), Registry::builtin(), workers, rx);
+    loop {
+        let mut conn = db.pool.acquire().await?;
+        let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE state <> 'done'")
+            .fetch_one(&mut *conn)
+            .await?;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drain = drain_started.elapsed();
+    let _ = stop.send(true);
+    for h in handles {
+        let _ = h.await;
+    }
+    let mut conn = db.pool.acquire().await?;
+    let done =
+        store_jobs::list(&mut conn, None, Some(blazz_domain::JobState::Done), None, 1).await?;
+    anyhow::ensure!(!done.is_empty() || n == 0, "no job completed");
+    let total = enqueue + drain;
+    let rate = |d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    println!(
+        "{label:>8}: enqueue {:>8.0} jobs/s ({:.2} s) | complete {:>8.0} jobs/s ({:.2} s) | enqueued+completed {:>8.0} jobs/s",
+        rate(enqueue),
+        enqueue.as_secs_f64(),
+        rate(drain),
+        drain.as_secs_f64(),
+        rate(total)
+    );
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Configuration: defaults that run, an optional TOML file, then `BLAZZ_*`
+//! environment variables (nested keys joined by `__`, e.g.
+//! `BLAZZ_JOBS__WORKERS=8`). Secrets are wrapped so that they never reach a
+//! log line or a `Debug` print.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A value that must not be printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    /// Where the SQLite database and local files live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; unset means SQLite under `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Run migrations when `serve` starts (SQLite always does).
+    pub migrate_on_start: bool,
+    /// The address people reach Blazz at, for links (invitations). Defaults
+    /// to `http://{addr}`.
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// Allow anyone to create an account and workspace after the first run.
+    pub signup_open: bool,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    pub http: HttpConfig,
+    pub limits: RateLimits,
+    pub jobs: JobsConfig,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long a browser session lasts, in hours.
+    pub session_hours: i64,
+    /// How long an invitation link stays valid, in hours.
+    pub invitation_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Sign-in attempts per minute, per client address and per e-mail.
+    pub login_per_minute: u32,
+    /// Requests per minute per API token.
+    pub api_per_minute: u32,
+    /// Failed token authentications per minute per client address.
+    pub bad_token_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Worker tasks in this process (0 disables job processing here).
+    pub workers: usize,
+    /// Jobs a worker leases per claim.
+    pub batch: i64,
+    /// Seconds a lease lasts before another worker may take the job.
+    pub lease_secs: i64,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub poll_ms: u64,
+    /// First retry delay and the cap of the exponential backoff, in seconds.
+    pub retry_base_secs: u64,
+    pub retry_cap_secs: u64,
+    /// How long finished jobs (and their idempotency keys) are kept, in hours.
+    pub keep_done_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Whether this process publishes committed events to the bus.
+    pub dispatch: bool,
+    pub poll_ms: u64,
+    pub batch: i64,
+    /// How long published events are kept, in hours.
+    pub keep_published_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            migrate_on_start: true,
+            public_url: None,
+            log_format: LogFormat::Text,
+            signup_open: false,
+            secure_cookies: false,
+            http: HttpConfig::default(),
+            limits: RateLimits::default(),
+            jobs: JobsConfig::default(),
+            outbox: OutboxConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            session_hours: 24 * 14,
+            invitation_hours: 24 * 7,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 10,
+            api_per_minute: 600,
+            bad_token_per_minute: 30,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            batch: 16,
+            lease_secs: 60,
+            poll_ms: 250,
+            retry_base_secs: 2,
+            retry_cap_secs: 600,
+            keep_done_hours: 24 * 7,
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            dispatch: true,
+            poll_ms: 200,
+            batch: 256,
+            keep_published_hours: 24,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("BLAZZ_").split("__"));
+        Ok(figment.extract()?)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_string(),
+            None => blazz_store::db::sqlite_url(&self.data_dir),
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let config = Config {
+            database_url: Some(Secret::new("postgres://u:hunter2@db/blazz")),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_under_data() {
+        let config = Config::default();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+        assert!(config
+            .database_url()
+            .starts_with("sqlite://./data/blazz.db"));
+    }
+
+    #[test]
+    fn toml_file_is_read_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "signup_open = true\n[jobs]\nworkers = 9\n").unwrap();
+        let config = Config::load(Some(&good)).unwrap();
+        assert!(config.signup_open);
+        assert_eq!(config.jobs.workers, 9);
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[jobs]\nwokers = 9\n").unwrap();
+        assert!(Config::load(Some(&bad)).is_err());
+    }
+}

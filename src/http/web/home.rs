@@ -1,0 +1,112 @@
+//! The signed-in home page and the workspace switcher.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use blazz_domain::{Role, WorkspaceId};
+use blazz_store::{sessions, users};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{csrf_field, page};
+use super::SignedIn;
+use crate::auth::csrf;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The header navigation of signed-in pages: switcher, settings, sign out.
+pub fn nav(s: &SignedIn) -> Markup {
+    html! {
+        @if s.workspaces.len() > 1 {
+            form class="inline" method="post" action="/workspaces/switch" {
+                (csrf_field(&s.csrf))
+                label for="ws-switch" class="muted" style="display:inline;font-weight:400" { "Workspace " }
+                select id="ws-switch" name="workspace" style="width:auto" {
+                    @for (ws, _) in &s.workspaces {
+                        option value=(ws.id) selected[s.current.as_ref().is_some_and(|(c, _)| c.id == ws.id)] { (ws.name) }
+                    }
+                }
+                " " button class="link" type="submit" { "Switch" }
+            }
+            " · "
+        }
+        a href="/settings/security" { "Security" }
+        " · "
+        form class="inline" method="post" action="/logout" {
+            (csrf_field(&s.csrf))
+            button class="link" type="submit" { "Sign out" }
+        }
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, super::session::NotSignedIn>,
+) -> Result<Response, ApiError> {
+    let s = match signed_in {
+        Ok(s) => s,
+        Err(_) => {
+            let mut conn = state.db.pool.acquire().await?;
+            let to = if users::count(&mut conn).await? == 0 {
+                "/setup"
+            } else {
+                "/login"
+            };
+            return Ok(Redirect::to(to).into_response());
+        }
+    };
+    let body = match &s.current {
+        None => html! {
+            div class="card" {
+                h1 { "Hello, " (s.user.name) }
+                p { "You are not in any workspace. Ask an owner or admin for an invitation link." }
+            }
+        },
+        Some((ws, role)) => html! {
+            div class="card" {
+                h1 { (ws.name) }
+                p class="muted" { "Signed in as " (s.user.email) ", " (role) " of " code { (ws.slug) } "." }
+            }
+            div class="card" {
+                h2 { "Next steps" }
+                ol {
+                    li { "Link a WhatsApp number (coming with the numbers page)." }
+                    @if role.at_least(Role::Admin) {
+                        li { "Create an API token: " code { "POST /api/v1/tokens" } " or "
+                             code { "blazz token create --workspace " (ws.slug) " --role admin --name my-script" } "." }
+                        li { "Invite your team: " code { "POST /api/v1/invitations" } "." }
+                    }
+                    li { "Read the API: " a href="/api/v1/openapi.json" { "OpenAPI document" } "." }
+                }
+            }
+        },
+    };
+    Ok(page("Home", Some(nav(&s)), body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    workspace: String,
+}
+
+pub async fn switch(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<SwitchForm>,
+) -> Result<Response, ApiError> {
+    if !csrf::matches(&s.csrf, &f.csrf) {
+        return Err(ApiError::forbidden(
+            "the form expired; reload the page and try again",
+        ));
+    }
+    let target: Option<WorkspaceId> = f.workspace.parse().ok();
+    let Some(ws) = target.filter(|id| s.workspaces.iter().any(|(w, _)| w.id == *id)) else {
+        return Err(ApiError::not_found("workspace_not_found", "workspace"));
+    };
+    let mut conn = state.db.pool.acquire().await?;
+    sessions::set_workspace(&mut conn, &s.secret, ws).await?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,130 @@
+//! Accepting an invitation from its one-time link.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::CookieJar;
+use blazz_domain::Email;
+use blazz_store::invitations::Invitation;
+use blazz_store::{users, workspaces};
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::{csrf_field, error_box, page};
+use super::session;
+use crate::auth::csrf;
+use crate::error::ApiError;
+use crate::services::invitations::{self, Acceptor};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn render(
+    state: &AppState,
+    secret: &str,
+    inv: &Invitation,
+    token: &str,
+    error: Option<&str>,
+) -> Result<maud::Markup, ApiError> {
+    let mut conn = state.db.pool.acquire().await?;
+    let ws_name = workspaces::find(&mut conn, inv.workspace_id)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    let email = Email::parse(&inv.email).map_err(|e| ApiError::Internal(e.into()))?;
+    let has_account = users::find_by_email(&mut conn, &email).await?.is_some();
+    Ok(page(
+        "Join a workspace",
+        None,
+        html! {
+            div class="card" {
+                h1 { "Join " (ws_name) }
+                p { "You were invited as " strong { (inv.role) } " with " strong { (inv.email) } "." }
+                (error_box(error))
+                form method="post" action=(format!("/invite/{secret}")) {
+                    (csrf_field(token))
+                    @if has_account {
+                        p class="muted" { "You have a Blazz account: confirm with its password." }
+                    } @else {
+                        label for="name" { "Your name" }
+                        input id="name" name="name" required autocomplete="name";
+                    }
+                    label for="password" { @if has_account { "Password" } @else { "Choose a password (at least 10 characters)" } }
+                    input id="password" name="password" type="password" required
+                        autocomplete=(if has_account { "current-password" } else { "new-password" });
+                    button type="submit" { "Join" }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    let inv = invitations::pending(&state, &secret).await?;
+    let (jar, token) = csrf::anonymous_token(jar, state.config.secure_cookies);
+    Ok((jar, render(&state, &secret, &inv, &token, None).await?).into_response())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    jar: CookieJar,
+    Form(f): Form<AcceptForm>,
+) -> Result<Response, ApiError> {
+    if !csrf::check_anonymous(&jar, &f.csrf) {
+        return Err(ApiError::forbidden(
+            "the form expired; reload the page and try again",
+        ));
+    }
+    let inv = invitations::pending(&state, &secret).await?;
+    let email = Email::parse(&inv.email).map_err(|e| ApiError::Internal(e.into()))?;
+    let existing = {
+        let mut conn = state.db.pool.acquire().await?;
+        users::find_by_email(&mut conn, &email).await?
+    };
+    let who = match existing {
+        Some(_) => Acceptor::ExistingUser {
+            password: &f.password,
+        },
+        None => Acceptor::NewUser {
+            name: &f.name,
+            password: &f.password,
+        },
+    };
+    match invitations::accept(&state, &secret, who).await {
+        Ok(user) => {
+            let jar = session::start(
+                &state,
+                jar,
+                user.id,
+                Some(inv.workspace_id),
+                !user.totp_enabled(),
+            )
+            .await?;
+            let next = if user.totp_enabled() {
+                "/login/2fa"
+            } else {
+                "/"
+            };
+            Ok((jar, Redirect::to(next)).into_response())
+        }
+        Err(e @ (ApiError::Invalid { .. } | ApiError::Conflict(..))) => {
+            let body = render(&state, &secret, &inv, &f.csrf, Some(&e.to_string())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,40 @@
+//! Server-rendered pages: first-run setup, sign-in (with two-factor),
+//! invitations, the workspace home and security settings.
+
+mod home;
+mod invite;
+mod layout;
+mod login;
+mod security;
+mod session;
+mod setup;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub use session::SignedIn;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/workspaces/switch", post(home::switch))
+        .route("/setup", get(setup::show).post(setup::submit))
+        .route(
+            "/signup",
+            get(setup::show_signup).post(setup::submit_signup),
+        )
+        .route("/login", get(login::show).post(login::submit))
+        .route(
+            "/login/2fa",
+            get(login::show_second).post(login::submit_second),
+        )
+        .route("/logout", post(login::logout))
+        .route("/invite/{secret}", get(invite::show).post(invite::submit))
+        .route("/settings/security", get(security::show))
+        .route("/settings/security/totp", post(security::start))
+        .route("/settings/security/totp/confirm", post(security::confirm))
+        .route("/settings/security/totp/disable", post(security::disable))
+        .route("/assets/app.css", get(layout::stylesheet))
+}

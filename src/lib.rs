@@ -1,0 +1,17 @@
+//! Blazz: a self-hosted, multi-tenant WhatsApp business messaging platform.
+//! This crate is the application: the `blazz` binary, its HTTP surface,
+//! domain services, background workers and the benchmark harness.
+
+pub mod auth;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod outbox;
+pub mod server;
+pub mod services;
+pub mod state;
+pub mod telemetry;

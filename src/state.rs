@@ -1,0 +1,66 @@
+//! What every request handler and background task shares.
+
+use std::sync::Arc;
+
+use blazz_bus::EventBus;
+use blazz_store::Db;
+use tokio::sync::Notify;
+
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub bus: Arc<dyn EventBus>,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub limits: Limiters,
+    /// Woken when a job is enqueued in this process, so workers need not poll.
+    pub jobs_wake: Arc<Notify>,
+    /// Woken when an outbox event is committed in this process.
+    pub outbox_wake: Arc<Notify>,
+}
+
+pub struct Limiters {
+    pub login: RateLimiter,
+    pub api: RateLimiter,
+    pub bad_token: RateLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, bus: Arc<dyn EventBus>, config: Config) -> anyhow::Result<Self> {
+        let limits = Limiters {
+            login: RateLimiter::per_minute(config.limits.login_per_minute),
+            api: RateLimiter::per_minute(config.limits.api_per_minute),
+            bad_token: RateLimiter::per_minute(config.limits.bad_token_per_minute),
+        };
+        Ok(Self(Arc::new(Inner {
+            db,
+            bus,
+            metrics: Metrics::new()?,
+            config,
+            limits,
+            jobs_wake: Arc::new(Notify::new()),
+            outbox_wake: Arc::new(Notify::new()),
+        })))
+    }
+
+    /// Call after committing a transaction that enqueued jobs or wrote
+    /// outbox events: the local worker and dispatcher start at once.
+    pub fn committed(&self) {
+        self.jobs_wake.notify_waiters();
+        self.outbox_wake.notify_one();
+    }
+}
