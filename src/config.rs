@@ -190,7 +190,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("BLAZZ_").split("__"));
+        // Variables that are command options, not configuration.
+        let not_config = ["config", "new_user_password", "bench_postgres_url"];
+        figment = figment.merge(Env::prefixed("BLAZZ_").ignore(&not_config).split("__"));
         Ok(figment.extract()?)
     }
 

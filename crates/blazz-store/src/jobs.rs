@@ -51,6 +51,17 @@ pub struct JobRow {
     pub finished_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    name: String,
+    workspace_id: Option<String>,
+    payload: String,
+    priority: i64,
+    attempts: i64,
+    max_attempts: i64,
+}
+
 const COLUMNS: &str = "id, name, workspace_id, payload, priority, state, run_at, attempts, \
                        max_attempts, idempotency_key, last_error, created_at, finished_at";
 
@@ -95,7 +106,7 @@ pub async fn claim(
                       ORDER BY priority, run_at, id LIMIT $4 {lock}) \
          RETURNING id, name, workspace_id, payload, priority, attempts, max_attempts"
     );
-    let rows: Vec<(i64, String, Option<String>, String, i64, i64, i64)> = sqlx::query_as(&sql)
+    let rows: Vec<ClaimRow> = sqlx::query_as(&sql)
         .bind(now + lease_ms)
         .bind(worker)
         .bind(now)
@@ -104,18 +115,16 @@ pub async fn claim(
         .await?;
     let mut jobs: Vec<ClaimedJob> = rows
         .into_iter()
-        .map(
-            |(id, name, workspace_id, payload, priority, attempts, max_attempts)| ClaimedJob {
-                id,
-                name,
-                workspace_id,
-                payload,
-                priority,
-                attempts,
-                max_attempts,
-                locked_by: worker.to_string(),
-            },
-        )
+        .map(|r| ClaimedJob {
+            id: r.id,
+            name: r.name,
+            workspace_id: r.workspace_id,
+            payload: r.payload,
+            priority: r.priority,
+            attempts: r.attempts,
+            max_attempts: r.max_attempts,
+            locked_by: worker.to_string(),
+        })
         .collect();
     jobs.sort_by_key(|j| (j.priority, j.id));
     Ok(jobs)

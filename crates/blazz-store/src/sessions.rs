@@ -44,7 +44,7 @@ pub async fn create(
 }
 
 pub async fn find(conn: &mut Conn, secret: &str) -> anyhow::Result<Option<WebSession>> {
-    let row: Option<(String, Option<String>, String, Option<i64>, i64)> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(
         "SELECT user_id, workspace_id, csrf_token, second_factor_done_at, expires_at \
          FROM web_sessions WHERE id_hash = $1 AND expires_at > $2",
     )
@@ -52,16 +52,25 @@ pub async fn find(conn: &mut Conn, secret: &str) -> anyhow::Result<Option<WebSes
     .bind(now_ms())
     .fetch_optional(conn)
     .await?;
-    row.map(|(user, ws, csrf, done, expires_at)| {
+    row.map(|r| {
         Ok(WebSession {
-            user_id: parse_id(&user)?,
-            workspace_id: ws.as_deref().map(parse_id).transpose()?,
-            csrf_token: csrf,
-            second_factor_done_at: done,
-            expires_at,
+            user_id: parse_id(&r.user_id)?,
+            workspace_id: r.workspace_id.as_deref().map(parse_id).transpose()?,
+            csrf_token: r.csrf_token,
+            second_factor_done_at: r.second_factor_done_at,
+            expires_at: r.expires_at,
         })
     })
     .transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: String,
+    workspace_id: Option<String>,
+    csrf_token: String,
+    second_factor_done_at: Option<i64>,
+    expires_at: i64,
 }
 
 pub async fn complete_second_factor(conn: &mut Conn, secret: &str) -> anyhow::Result<()> {

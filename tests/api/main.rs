@@ -1,0 +1,16 @@
+//! Blazz from the outside: the real app, a real database (SQLite, or
+//! PostgreSQL with TEST_DATABASE=postgres), real HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod health;
+mod jobs;
+mod members;
+mod outbox;
+mod schema;
+mod tenancy;
+mod web;
