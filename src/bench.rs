@@ -55,7 +55,7 @@ pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
                 let url = db::postgres_schema_url(&base, &schema).await?;
                 let pg = Db::connect_with(&url, Some(16)).await?;
                 queue(&config, "postgres", pg.clone(), jobs, workers, batch).await?;
-                pg.pool.close().await;
+                pg.close().await;
                 db::drop_postgres_schema(&base, &schema).await?;
             }
             Ok(())

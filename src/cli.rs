@@ -221,7 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Jobs(JobsCommand::Retry { id }) => {
             let db = crate::server::open_db(&config).await?;
-            let mut conn = db.pool.acquire().await?;
+            let mut conn = db.write().await?;
             if jobs::retry_dead(&mut conn, id, None).await? {
                 println!("job {id} queued again");
                 Ok(())

@@ -100,6 +100,12 @@ impl IntoResponse for ApiError {
         };
         let body = json!({"error": {"code": self.code(), "message": message}});
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::Unauthorized = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"blazz\""),
+            );
+        }
         if let ApiError::RateLimited { retry_after_secs } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -38,8 +38,10 @@ impl Dispatcher {
 
     /// Publishes one batch; returns how many events went out.
     pub async fn dispatch_once(&self) -> anyhow::Result<usize> {
-        let mut conn = self.db.pool.acquire().await?;
-        let events = outbox::unpublished(&mut conn, self.batch).await?;
+        let events = {
+            let mut conn = self.db.pool.acquire().await?;
+            outbox::unpublished(&mut conn, self.batch).await?
+        };
         let mut done = Vec::with_capacity(events.len());
         for e in events {
             let payload = serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
@@ -54,7 +56,10 @@ impl Dispatcher {
                 .await?;
             done.push(e.id);
         }
-        outbox::mark_published(&mut conn, &done).await?;
+        if !done.is_empty() {
+            let mut conn = self.db.write().await?;
+            outbox::mark_published(&mut conn, &done).await?;
+        }
         Ok(done.len())
     }
 }

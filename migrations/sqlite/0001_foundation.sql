@@ -9,6 +9,7 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     totp_secret TEXT,
     totp_enabled_at BIGINT,
+    totp_last_step BIGINT,
     created_at BIGINT NOT NULL
 );
 
@@ -107,6 +108,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_ready ON jobs(state, priority, run_at, id);
 CREATE INDEX jobs_workspace ON jobs(workspace_id, id);
+CREATE INDEX jobs_locked_by ON jobs(locked_by);
 
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

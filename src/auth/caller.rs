@@ -55,7 +55,11 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let raw = auth.to_str().unwrap_or_default();
-            let secret = raw.strip_prefix("Bearer ").unwrap_or_default().trim();
+            // The scheme is case-insensitive (RFC 9110).
+            let secret = match raw.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+                _ => "",
+            };
             return from_token(parts, state, secret).await;
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -87,8 +91,14 @@ async fn from_token(parts: &Parts, state: &AppState, secret: &str) -> Result<Cal
             retry_after_secs: wait.as_secs() + 1,
         });
     }
-    let mut conn = state.db.pool.acquire().await?;
-    tokens::touch(&mut conn, token.id).await?;
+    // Last use is recorded at most once a minute, off the writer otherwise.
+    let stale = token
+        .last_used_at
+        .is_none_or(|t| t < blazz_store::now_ms() - 60_000);
+    if stale {
+        let mut conn = state.db.write().await?;
+        tokens::touch(&mut conn, token.id).await?;
+    }
     Ok(Caller {
         workspace_id: token.workspace_id,
         role: token.role,

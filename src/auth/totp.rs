@@ -59,18 +59,29 @@ fn hotp(key: &[u8], counter: u64) -> String {
 
 /// Checks a typed code, allowing one step of clock drift either way.
 pub fn verify(secret: &str, typed: &str, unix_secs: u64) -> bool {
+    matched_step(secret, typed, unix_secs).is_some()
+}
+
+/// The 30-second step whose code was typed, if any. Callers record it so
+/// that a code cannot be used twice (`users::use_totp_step`).
+pub fn matched_step(secret: &str, typed: &str, unix_secs: u64) -> Option<u64> {
     let typed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     if typed.len() != DIGITS as usize {
-        return false;
+        return None;
     }
-    [
+    let steps = [
         unix_secs.saturating_sub(STEP_SECS),
         unix_secs,
         unix_secs + STEP_SECS,
-    ]
-    .into_iter()
-    .filter_map(|t| code_at(secret, t))
-    .any(|code| subtle::ConstantTimeEq::ct_eq(code.as_bytes(), typed.as_bytes()).into())
+    ];
+    steps
+        .into_iter()
+        .find(|t| {
+            code_at(secret, *t).is_some_and(|code| {
+                subtle::ConstantTimeEq::ct_eq(code.as_bytes(), typed.as_bytes()).into()
+            })
+        })
+        .map(|t| t / STEP_SECS)
 }
 
 pub fn now_secs() -> u64 {

@@ -8,7 +8,7 @@ pub mod web;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{middleware, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -30,10 +30,9 @@ pub fn router(state: AppState) -> Router {
                 move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) },
             ),
         )
-        .route(
-            "/api/v1/{*rest}",
-            axum::routing::any(|| async { ApiError::RouteNotFound }),
-        )
+        .route("/api/v1", any(|| async { ApiError::RouteNotFound }))
+        .route("/api/v1/", any(|| async { ApiError::RouteNotFound }))
+        .route("/api/v1/{*rest}", any(|| async { ApiError::RouteNotFound }))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
     Router::new()

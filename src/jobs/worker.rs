@@ -1,5 +1,5 @@
-//! Workers: lease due jobs, run them, record the outcome. A running job's
-//! lease is renewed while it runs; if this process dies the lease expires
+//! Workers: lease a batch of due jobs, run them concurrently, record the
+//! outcomes together. Leases are renewed while jobs run; if this process dies the lease expires
 //! and the janitor (on any instance) queues the job again.
 
 use std::time::Duration;
@@ -45,10 +45,15 @@ impl Worker {
     async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let cfg = self.state.config.jobs.clone();
         let idle = Duration::from_millis(cfg.poll_ms.max(1));
+        let mut claims: u64 = 0;
         while !*shutdown.borrow() {
+            // A lease holder name unique to this claim fences the batch: once
+            // a lease is lost, nothing this claim records can land.
+            claims += 1;
+            let holder = format!("{}/{claims}", self.name);
             let claimed = jobs::claim(
                 &self.state.db,
-                &self.name,
+                &holder,
                 cfg.batch.max(1),
                 cfg.lease_secs * 1000,
             )
@@ -68,81 +73,101 @@ impl Worker {
                 }
                 continue;
             }
-            for job in batch {
-                self.execute(job).await;
-            }
+            self.execute(&holder, batch).await;
         }
     }
 
-    async fn execute(&self, job: ClaimedJob) {
-        let cfg = &self.state.config.jobs;
-        let outcome = match self.registry.get(&job.name) {
-            None => Err(JobError::Permanent(format!(
-                "no handler for job kind {:?}",
-                job.name
-            ))),
-            Some(handler) => {
-                let run = std::panic::AssertUnwindSafe(handler(self.state.clone(), &job.payload))
-                    .catch_unwind();
-                tokio::pin!(run);
-                let mut beat =
-                    tokio::time::interval(Duration::from_secs((cfg.lease_secs / 3).max(1) as u64));
-                beat.tick().await;
-                loop {
-                    tokio::select! {
-                        result = &mut run => break result.unwrap_or_else(|_| Err(JobError::Transient("the job panicked".into()))),
-                        _ = beat.tick() => {
-                            if let Ok(mut conn) = self.state.db.pool.acquire().await {
-                                let _ = jobs::heartbeat(&mut conn, &job, cfg.lease_secs * 1000).await;
-                            }
-                        }
+    /// Runs a claimed batch concurrently, renewing its leases meanwhile,
+    /// then records every outcome with one write.
+    async fn execute(&self, holder: &str, batch: Vec<ClaimedJob>) {
+        let lease_ms = self.state.config.jobs.lease_secs * 1000;
+        let runs = futures::future::join_all(batch.iter().map(|job| self.run_one(job)));
+        tokio::pin!(runs);
+        // The first renewal is a period away: an already-due tick would cost
+        // a timer turn (about a millisecond) on every batch.
+        let period = Duration::from_millis((lease_ms / 3).max(1000) as u64);
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let outcomes = loop {
+            tokio::select! {
+                outcomes = &mut runs => break outcomes,
+                _ = beat.tick() => {
+                    if let Ok(mut conn) = self.state.db.write().await {
+                        let _ = jobs::heartbeat(&mut conn, holder, lease_ms).await;
                     }
                 }
             }
         };
-        let recorded = self.record(&job, outcome).await;
-        if let Err(e) = recorded {
-            // The lease will run out and the job will be retried.
-            tracing::warn!(job.id = job.id, error = %format!("{e:#}"), "recording a job outcome failed");
+        if let Err(e) = self.record(&batch, outcomes).await {
+            // The leases will run out and the jobs will be run again.
+            tracing::warn!(error = %format!("{e:#}"), "recording job outcomes failed");
         }
     }
 
-    async fn record(&self, job: &ClaimedJob, outcome: Result<(), JobError>) -> anyhow::Result<()> {
+    async fn run_one(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let Some(handler) = self.registry.get(&job.name) else {
+            return Err(JobError::Permanent(format!(
+                "no handler for job kind {:?}",
+                job.name
+            )));
+        };
+        std::panic::AssertUnwindSafe(handler(self.state.clone(), &job.payload))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(JobError::Transient("the job panicked".into())))
+    }
+
+    async fn record(
+        &self,
+        batch: &[ClaimedJob],
+        outcomes: Vec<Result<(), JobError>>,
+    ) -> anyhow::Result<()> {
         let cfg = &self.state.config.jobs;
-        let mut conn = self.state.db.pool.acquire().await?;
-        let label = match &outcome {
-            Ok(()) => {
-                jobs::complete(&mut conn, job).await?;
-                "done"
-            }
-            Err(err) => {
-                let retry_at = match err {
-                    JobError::Transient(_) if job.attempts < job.max_attempts => {
-                        let delay = backoff::delay(
-                            job.attempts.max(1) as u32,
-                            Duration::from_secs(cfg.retry_base_secs),
-                            Duration::from_secs(cfg.retry_cap_secs),
-                            rand::random::<f64>(),
-                        );
-                        Some(now_ms() + delay.as_millis() as i64)
-                    }
-                    _ => None,
-                };
-                tracing::warn!(job.id = job.id, job.name = %job.name, attempt = job.attempts, error = %err,
-                    dead = retry_at.is_none(), "job failed");
-                jobs::fail(&mut conn, job, &err.to_string(), retry_at).await?;
+        let mut tx = self.state.db.begin().await?;
+        let done: Vec<&ClaimedJob> = batch
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_ok())
+            .map(|(j, _)| j)
+            .collect();
+        jobs::complete_many(&mut tx, &done).await?;
+        let mut labels = Vec::with_capacity(batch.len());
+        for (job, outcome) in batch.iter().zip(&outcomes) {
+            let Err(err) = outcome else {
+                labels.push((job, "done"));
+                continue;
+            };
+            let retry_at = match err {
+                JobError::Transient(_) if job.attempts < job.max_attempts => {
+                    let delay = backoff::delay(
+                        job.attempts.max(1) as u32,
+                        Duration::from_secs(cfg.retry_base_secs),
+                        Duration::from_secs(cfg.retry_cap_secs),
+                        rand::random::<f64>(),
+                    );
+                    Some(now_ms() + delay.as_millis() as i64)
+                }
+                _ => None,
+            };
+            tracing::warn!(job.id = job.id, job.name = %job.name, attempt = job.attempts, error = %err,
+                dead = retry_at.is_none(), "job failed");
+            jobs::fail(&mut tx, job, &err.to_string(), retry_at).await?;
+            labels.push((
+                job,
                 if retry_at.is_some() {
                     "retried"
                 } else {
                     "dead"
-                }
-            }
-        };
-        self.state
-            .metrics
-            .jobs_finished
-            .with_label_values(&[&job.name, label])
-            .inc();
+                },
+            ));
+        }
+        tx.commit().await?;
+        for (job, label) in labels {
+            self.state
+                .metrics
+                .jobs_finished
+                .with_label_values(&[&job.name, label])
+                .inc();
+        }
         Ok(())
     }
 }
@@ -158,7 +183,7 @@ async fn janitor(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => continue,
         }
         n += 1;
-        let Ok(mut conn) = state.db.pool.acquire().await else {
+        let Ok(mut conn) = state.db.write().await else {
             continue;
         };
         match jobs::requeue_expired(&mut conn).await {

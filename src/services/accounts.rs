@@ -45,6 +45,13 @@ pub async fn create(
     let hash = password::hash(new.password)?;
 
     let mut tx = db.begin().await?;
+    if only_if_first && tx.backend_name() == "PostgreSQL" {
+        // Two first-run forms at once must not both see "no users yet".
+        // (SQLite write transactions are serial already.)
+        sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
     if only_if_first && users::count(&mut tx).await? > 0 {
         return Err(ApiError::Conflict(
             "already_set_up",

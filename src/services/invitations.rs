@@ -75,6 +75,12 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: InvitationId) -> Resu
     let Some(inv) = invitations::find(&mut tx, ws, id).await? else {
         return Err(ApiError::not_found("invitation_not_found", "invitation"));
     };
+    if !caller.role.may_grant(inv.role) {
+        return Err(ApiError::forbidden(format!(
+            "a {} cannot revoke an invitation as {}",
+            caller.role, inv.role
+        )));
+    }
     if invitations::revoke(&mut tx, ws, id).await? {
         super::record(
             &mut tx,

@@ -3,6 +3,7 @@
 
 use blazz_domain::{Role, UserId};
 use blazz_store::members::{self, Member};
+use blazz_store::workspaces;
 use serde_json::json;
 
 use crate::auth::Caller;
@@ -36,6 +37,7 @@ pub async fn change_role(
 ) -> Result<Member, ApiError> {
     let ws = caller.workspace_id;
     let mut tx = state.db.begin().await?;
+    workspaces::lock(&mut tx, ws).await?;
     let Some(member) = members::find(&mut tx, ws, user).await? else {
         return Err(ApiError::not_found("member_not_found", "member"));
     };
@@ -69,6 +71,7 @@ pub async fn change_role(
 pub async fn remove(state: &AppState, caller: &Caller, user: UserId) -> Result<(), ApiError> {
     let ws = caller.workspace_id;
     let mut tx = state.db.begin().await?;
+    workspaces::lock(&mut tx, ws).await?;
     let Some(member) = members::find(&mut tx, ws, user).await? else {
         return Err(ApiError::not_found("member_not_found", "member"));
     };

@@ -44,11 +44,25 @@ pub async fn create(
     Ok((token, secret))
 }
 
-pub async fn revoke(db: &Db, ws: WorkspaceId, actor: &Actor, id: TokenId) -> Result<(), ApiError> {
+/// Revokes a token; `revoker` (the caller's role) must be allowed to grant
+/// the token's role, so an admin cannot revoke an owner's token.
+pub async fn revoke(
+    db: &Db,
+    ws: WorkspaceId,
+    actor: &Actor,
+    revoker: Role,
+    id: TokenId,
+) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let Some(token) = tokens::find(&mut tx, ws, id).await? else {
         return Err(ApiError::not_found("token_not_found", "token"));
     };
+    if !revoker.may_grant(token.role) {
+        return Err(ApiError::forbidden(format!(
+            "a {revoker} cannot revoke a token with the {} role",
+            token.role
+        )));
+    }
     if tokens::revoke(&mut tx, ws, id).await? {
         super::record(
             &mut tx,

@@ -17,10 +17,42 @@ fn blazz(url: &str, args: &[&str]) -> std::process::Output {
 async fn cli_user_and_token_give_a_working_api_token() {
     let app = TestApp::spawn().await;
     let url = app.testdb.url.clone();
-    let out = blazz(&url, &["user", "create", "--email", "Ops@Example.com", "--name", "Ops", "--workspace", "Ops Team"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = blazz(&url, &["token", "create", "--workspace", "ops-team", "--role", "admin", "--name", "script"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = blazz(
+        &url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--name",
+            "Ops",
+            "--workspace",
+            "Ops Team",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = blazz(
+        &url,
+        &[
+            "token",
+            "create",
+            "--workspace",
+            "ops-team",
+            "--role",
+            "admin",
+            "--name",
+            "script",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("blz_") && token.len() == 47, "{token}");
 
@@ -32,7 +64,12 @@ async fn cli_user_and_token_give_a_working_api_token() {
     let (_, members) = app.get(&token, "/api/v1/members").await;
     assert_eq!(members["data"][0]["email"], "ops@example.com");
     let (_, audit) = app.get(&token, "/api/v1/audit").await;
-    let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["token.created", "workspace.created"]);
     assert_eq!(audit["data"][0]["actor_kind"], "cli");
     app.finish().await;
@@ -42,13 +79,49 @@ async fn cli_user_and_token_give_a_working_api_token() {
 async fn cli_refuses_bad_input_with_a_clear_message() {
     let app = TestApp::spawn().await;
     let url = app.testdb.url.clone();
-    let out = blazz(&url, &["token", "create", "--workspace", "nope", "--role", "admin", "--name", "x"]);
+    let out = blazz(
+        &url,
+        &[
+            "token",
+            "create",
+            "--workspace",
+            "nope",
+            "--role",
+            "admin",
+            "--name",
+            "x",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no workspace has the slug"));
-    let out = blazz(&url, &["token", "create", "--workspace", "nope", "--role", "root", "--name", "x"]);
+    let out = blazz(
+        &url,
+        &[
+            "token",
+            "create",
+            "--workspace",
+            "nope",
+            "--role",
+            "root",
+            "--name",
+            "x",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
-    let out = blazz(&url, &["user", "create", "--email", "not-an-email", "--name", "X", "--workspace", "X"]);
+    let out = blazz(
+        &url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "not-an-email",
+            "--name",
+            "X",
+            "--workspace",
+            "X",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an e-mail address"));
     app.finish().await;
@@ -59,10 +132,11 @@ async fn tokens_are_stored_hashed_never_in_clear() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Hashes").await;
     let agent = app.token(t.id, Role::Agent).await;
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT token_hash, token_prefix FROM api_tokens")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT token_hash, token_prefix FROM api_tokens")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     for (hash, prefix) in rows {
         assert_ne!(hash, t.token);
         assert_ne!(hash, agent);
@@ -76,15 +150,29 @@ async fn tokens_are_stored_hashed_never_in_clear() {
 async fn json_logs_are_one_object_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_blazz"))
-        .args(["--log-format", "json", "--data-dir", dir.path().to_str().unwrap(), "migrate"])
+        .args([
+            "--log-format",
+            "json",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "migrate",
+        ])
         .env("RUST_LOG", "info")
         .env_remove("BLAZZ_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("blazz.db").exists());
-    for line in String::from_utf8_lossy(&out.stderr).lines().filter(|l| !l.is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    for line in String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         assert!(v["level"].is_string());
     }
 }

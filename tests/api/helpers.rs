@@ -29,7 +29,8 @@ pub fn backend() -> Backend {
 }
 
 pub fn postgres_base_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A database of its own for one test.
@@ -45,14 +46,22 @@ impl TestDb {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         match backend() {
-            Backend::Sqlite => TestDb { url: db::sqlite_url(dir.path()), dir, schema: None },
+            Backend::Sqlite => TestDb {
+                url: db::sqlite_url(dir.path()),
+                dir,
+                schema: None,
+            },
             Backend::Postgres => {
                 let n = COUNTER.fetch_add(1, Ordering::SeqCst);
                 let schema = format!("t_{}_{}_{}", std::process::id(), n, rand::random::<u32>());
                 let url = db::postgres_schema_url(&postgres_base_url(), &schema)
                     .await
                     .expect("PostgreSQL must be reachable when TEST_DATABASE=postgres");
-                TestDb { url, dir, schema: Some(schema) }
+                TestDb {
+                    url,
+                    dir,
+                    schema: Some(schema),
+                }
             }
         }
     }
@@ -120,12 +129,17 @@ impl TestApp {
         let db = server::open_db(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let bus = bus.unwrap_or_else(|| std::sync::Arc::new(blazz_bus::InProcessBus::default()));
-        let running = server::start_with_bus(config, db.clone(), registry, listener, bus).await.unwrap();
+        let running = server::start_with_bus(config, db.clone(), registry, listener, bus)
+            .await
+            .unwrap();
         let base = format!("http://{}", running.addr);
         TestApp {
             base,
             db,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             running: Some(running),
             testdb,
             finished: false,
@@ -145,20 +159,37 @@ impl TestApp {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
         let (_, ws) = services::accounts::create(
             &self.db,
-            NewAccount { email: &email, name, password: PASSWORD, workspace_name: name },
+            NewAccount {
+                email: &email,
+                name,
+                password: PASSWORD,
+                workspace_name: name,
+            },
             false,
         )
         .await
         .unwrap();
         let token = self.token(ws.id, Role::Owner).await;
-        Tenant { id: ws.id, slug: ws.slug, owner_email: email, token }
+        Tenant {
+            id: ws.id,
+            slug: ws.slug,
+            owner_email: email,
+            token,
+        }
     }
 
     pub async fn token(&self, ws: WorkspaceId, role: Role) -> String {
-        let (_, secret) =
-            services::tokens::create(&self.db, ws, &services::cli_actor(), None, &format!("{role} token"), role, None)
-                .await
-                .unwrap();
+        let (_, secret) = services::tokens::create(
+            &self.db,
+            ws,
+            &services::cli_actor(),
+            None,
+            &format!("{role} token"),
+            role,
+            None,
+        )
+        .await
+        .unwrap();
         secret
     }
 
@@ -167,26 +198,41 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, token, path, Some(body)).await
+        self.call(reqwest::Method::POST, token, path, Some(body))
+            .await
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::PATCH, token, path, Some(body)).await
+        self.call(reqwest::Method::PATCH, token, path, Some(body))
+            .await
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::DELETE, token, path, None).await
     }
 
-    pub async fn call(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, json)
     }
 
@@ -201,9 +247,12 @@ impl TestApp {
                 .fetch_all(&self.db.pool)
                 .await
                 .unwrap();
-        self.db.pool.close().await;
+        self.db.close().await;
         self.testdb.drop_schema().await;
-        assert!(dead.is_empty(), "jobs were left dead in the queue: {dead:?}");
+        assert!(
+            dead.is_empty(),
+            "jobs were left dead in the queue: {dead:?}"
+        );
     }
 }
 
@@ -219,6 +268,9 @@ impl Drop for TestApp {
 #[track_caller]
 pub fn assert_error(answer: &(u16, Value), status: u16, code: &str) {
     assert_eq!(answer.0, status, "unexpected answer {answer:?}");
-    assert_eq!(answer.1["error"]["code"], code, "unexpected answer {answer:?}");
+    assert_eq!(
+        answer.1["error"]["code"], code,
+        "unexpected answer {answer:?}"
+    );
     assert!(answer.1["error"]["message"].is_string(), "{answer:?}");
 }

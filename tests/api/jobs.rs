@@ -28,7 +28,10 @@ async fn wait_for_state(app: &TestApp, id: i64, want: &str) -> (String, i64, Opt
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("job {id} never reached {want}: {:?}", job_state(app, id).await);
+    panic!(
+        "job {id} never reached {want}: {:?}",
+        job_state(app, id).await
+    );
 }
 
 async fn enqueue<J: Job>(app: &TestApp, job: &J, opts: Enqueue) -> Option<i64> {
@@ -53,9 +56,19 @@ impl Job for Tagged {
 #[tokio::test]
 async fn urgent_jobs_are_claimed_before_high_normal_and_campaign() {
     let app = TestApp::spawn_with(|c| c.jobs.workers = 0, Registry::builtin()).await;
-    for p in [Priority::Campaign, Priority::Normal, Priority::High, Priority::Urgent] {
-        let opts = Enqueue { priority: Some(p), ..Default::default() };
-        enqueue(&app, &Tagged { p: p.to_string() }, opts).await.unwrap();
+    for p in [
+        Priority::Campaign,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+    ] {
+        let opts = Enqueue {
+            priority: Some(p),
+            ..Default::default()
+        };
+        enqueue(&app, &Tagged { p: p.to_string() }, opts)
+            .await
+            .unwrap();
     }
     let claimed = store::claim(&app.db, "w", 10, 60_000).await.unwrap();
     let order: Vec<String> = claimed
@@ -73,12 +86,18 @@ async fn urgent_jobs_are_claimed_before_high_normal_and_campaign() {
 #[tokio::test]
 async fn the_same_idempotency_key_enqueues_one_job() {
     let app = TestApp::spawn_with(|c| c.jobs.workers = 0, Registry::builtin()).await;
-    let opts = || Enqueue { idempotency_key: Some("send:42".into()), ..Default::default() };
+    let opts = || Enqueue {
+        idempotency_key: Some("send:42".into()),
+        ..Default::default()
+    };
     let first = enqueue(&app, &Tagged { p: "a".into() }, opts()).await;
     let second = enqueue(&app, &Tagged { p: "b".into() }, opts()).await;
     assert!(first.is_some());
     assert_eq!(second, None);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(&app.db.pool).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 1);
     app.finish().await;
 }
@@ -86,9 +105,17 @@ async fn the_same_idempotency_key_enqueues_one_job() {
 #[tokio::test]
 async fn a_job_due_later_is_not_claimed_early() {
     let app = TestApp::spawn_with(|c| c.jobs.workers = 0, Registry::builtin()).await;
-    let opts = Enqueue { delay_ms: 60_000, ..Default::default() };
-    enqueue(&app, &Tagged { p: "later".into() }, opts).await.unwrap();
-    assert!(store::claim(&app.db, "w", 10, 60_000).await.unwrap().is_empty());
+    let opts = Enqueue {
+        delay_ms: 60_000,
+        ..Default::default()
+    };
+    enqueue(&app, &Tagged { p: "later".into() }, opts)
+        .await
+        .unwrap();
+    assert!(store::claim(&app.db, "w", 10, 60_000)
+        .await
+        .unwrap()
+        .is_empty());
     app.finish().await;
 }
 
@@ -142,7 +169,10 @@ async fn a_permanent_failure_is_dead_at_once_and_replayable_through_the_api() {
     registry.register::<Refused>();
     let app = TestApp::spawn_with(|_| {}, registry).await;
     let t = app.tenant("Jobs").await;
-    let opts = Enqueue { workspace: Some(t.id), ..Default::default() };
+    let opts = Enqueue {
+        workspace: Some(t.id),
+        ..Default::default()
+    };
     let id = enqueue(&app, &Refused, opts).await.unwrap();
     let (_, attempts, err) = wait_for_state(&app, id, "dead").await;
     assert_eq!(attempts, 1);
@@ -151,16 +181,43 @@ async fn a_permanent_failure_is_dead_at_once_and_replayable_through_the_api() {
     let (status, list) = app.get(&t.token, "/api/v1/jobs?state=dead").await;
     assert_eq!(status, 200);
     assert_eq!(list["data"][0]["id"], id);
-    assert_eq!(list["data"][0]["last_error"], "recipient is not on WhatsApp");
+    assert_eq!(
+        list["data"][0]["last_error"],
+        "recipient is not on WhatsApp"
+    );
 
     let agent = app.token(t.id, Role::Agent).await;
-    crate::helpers::assert_error(&app.post(&agent, &format!("/api/v1/jobs/{id}/retry"), serde_json::json!({})).await, 403, "forbidden");
+    crate::helpers::assert_error(
+        &app.post(
+            &agent,
+            &format!("/api/v1/jobs/{id}/retry"),
+            serde_json::json!({}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
 
     REFUSE.store(false, Ordering::SeqCst);
-    let (status, job) = app.post(&t.token, &format!("/api/v1/jobs/{id}/retry"), serde_json::json!({})).await;
+    let (status, job) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/jobs/{id}/retry"),
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{job}");
     wait_for_state(&app, id, "done").await;
-    let again = app.post(&t.token, &format!("/api/v1/jobs/{id}/retry"), serde_json::json!({})).await;
+    let (_, audit) = app.get(&t.token, "/api/v1/audit").await;
+    assert_eq!(audit["data"][0]["action"], "job.retried");
+    assert_eq!(audit["data"][0]["target_id"], id.to_string());
+    let again = app
+        .post(
+            &t.token,
+            &format!("/api/v1/jobs/{id}/retry"),
+            serde_json::json!({}),
+        )
+        .await;
     crate::helpers::assert_error(&again, 409, "job_not_dead");
     app.finish().await;
 }
@@ -181,7 +238,9 @@ async fn a_job_out_of_attempts_goes_dead_and_the_cli_replays_it() {
     let mut registry = Registry::builtin();
     registry.register::<AlwaysBusy>();
     let app = TestApp::spawn_with(|_| {}, registry).await;
-    let id = enqueue(&app, &AlwaysBusy, Enqueue::default()).await.unwrap();
+    let id = enqueue(&app, &AlwaysBusy, Enqueue::default())
+        .await
+        .unwrap();
     let (_, attempts, err) = wait_for_state(&app, id, "dead").await;
     assert_eq!(attempts, 3);
     assert_eq!(err.as_deref(), Some("still busy"));
@@ -191,12 +250,20 @@ async fn a_job_out_of_attempts_goes_dead_and_the_cli_replays_it() {
         .env("BLAZZ_DATABASE_URL", &app.testdb.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("queued again"));
     // It fails again (the job always does); it was run again from scratch.
     let (_, attempts, _) = wait_for_state(&app, id, "dead").await;
     assert_eq!(attempts, 3);
-    sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&app.db.pool).await.unwrap();
+    sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     app.finish().await;
 }
 
@@ -220,23 +287,44 @@ async fn a_panicking_job_is_recorded_not_fatal() {
     let (_, _, err) = wait_for_state(&app, id, "dead").await;
     assert_eq!(err.as_deref(), Some("the job panicked"));
     // The worker survived: a later job still runs.
-    let next = enqueue(&app, &blazz::jobs::builtin::Noop { n: 1 }, Enqueue::default()).await.unwrap();
+    let next = enqueue(
+        &app,
+        &blazz::jobs::builtin::Noop { n: 1 },
+        Enqueue::default(),
+    )
+    .await
+    .unwrap();
     wait_for_state(&app, next, "done").await;
-    sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&app.db.pool).await.unwrap();
+    sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_worker_that_lost_its_lease_cannot_finish_the_job() {
     let app = TestApp::spawn_with(|c| c.jobs.workers = 0, Registry::builtin()).await;
-    let id = enqueue(&app, &Tagged { p: "x".into() }, Enqueue::default()).await.unwrap();
-    let stale = store::claim(&app.db, "old-worker", 1, 1).await.unwrap().remove(0);
+    let id = enqueue(&app, &Tagged { p: "x".into() }, Enqueue::default())
+        .await
+        .unwrap();
+    let stale = store::claim(&app.db, "old-worker", 1, 1)
+        .await
+        .unwrap()
+        .remove(0);
     tokio::time::sleep(Duration::from_millis(10)).await;
     let mut conn = app.db.pool.acquire().await.unwrap();
     assert_eq!(store::requeue_expired(&mut conn).await.unwrap(), 1);
-    let fresh = store::claim(&app.db, "new-worker", 1, 60_000).await.unwrap().remove(0);
+    let fresh = store::claim(&app.db, "new-worker", 1, 60_000)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(fresh.id, id);
-    assert!(!store::complete(&mut conn, &stale).await.unwrap(), "stale worker finished a job it lost");
+    assert!(
+        !store::complete(&mut conn, &stale).await.unwrap(),
+        "stale worker finished a job it lost"
+    );
     assert!(store::complete(&mut conn, &fresh).await.unwrap());
     assert_eq!(job_state(&app, id).await.1, 2);
     drop(conn);
@@ -280,7 +368,9 @@ async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
         config.jobs.lease_secs = 2;
         let db = blazz_store::Db::connect(&url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let _running = blazz::server::start(config, db, registry, listener).await.unwrap();
+        let _running = blazz::server::start(config, db, registry, listener)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(600)).await;
         return;
     }
@@ -288,11 +378,18 @@ async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
     let url = testdb.url.clone();
     let db = testdb.connect().await;
     let mut conn = db.pool.acquire().await.unwrap();
-    let id = jobs::enqueue(&mut conn, &Long, Enqueue::default()).await.unwrap().unwrap();
+    let id = jobs::enqueue(&mut conn, &Long, Enqueue::default())
+        .await
+        .unwrap()
+        .unwrap();
     drop(conn);
 
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "jobs::a_job_held_by_a_killed_process_is_run_again_not_lost", "--nocapture"])
+        .args([
+            "--exact",
+            "jobs::a_job_held_by_a_killed_process_is_run_again_not_lost",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &url)
         .spawn()
         .unwrap();
@@ -312,7 +409,7 @@ async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
     child.kill().unwrap(); // SIGKILL: no clean-up runs in the child
     child.wait().unwrap();
     assert!(held, "the child never took the job");
-    db.pool.close().await;
+    db.close().await;
 
     let mut registry = Registry::builtin();
     registry.register::<LongDoneQuickly>();

@@ -1,7 +1,11 @@
 //! Blazz from the outside: the real app, a real database (SQLite, or
 //! PostgreSQL with TEST_DATABASE=postgres), real HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default
+)]
 
 mod helpers;
 

@@ -32,7 +32,11 @@ async fn a_change_and_its_event_are_published_together() {
     let app = TestApp::spawn_on(TestDb::new().await, |_| {}, Registry::builtin(), Some(bus)).await;
     let t = app.tenant("Outbox").await;
     let (status, inv) = app
-        .post(&t.token, "/api/v1/invitations", json!({"email": "bo@example.com", "role": "agent"}))
+        .post(
+            &t.token,
+            "/api/v1/invitations",
+            json!({"email": "bo@example.com", "role": "agent"}),
+        )
         .await;
     assert_eq!(status, 201);
     let e = next_event(&mut sub, "invitation.created").await;
@@ -58,7 +62,13 @@ async fn events_are_published_in_commit_order() {
     let app = TestApp::spawn_on(TestDb::new().await, |_| {}, Registry::builtin(), Some(bus)).await;
     let t = app.tenant("Order").await;
     for i in 0..5 {
-        let (status, _) = app.patch(&t.token, "/api/v1/workspace", json!({"name": format!("Name {i}")})).await;
+        let (status, _) = app
+            .patch(
+                &t.token,
+                "/api/v1/workspace",
+                json!({"name": format!("Name {i}")}),
+            )
+            .await;
         assert_eq!(status, 200);
     }
     let mut names = Vec::new();
@@ -67,9 +77,17 @@ async fn events_are_published_in_commit_order() {
         let e = next_event(&mut sub, "workspace.updated").await;
         assert!(e.seq > last_seq, "sequence went backwards");
         last_seq = e.seq;
-        names.push(e.payload["details"]["name"]["to"].as_str().unwrap().to_string());
+        names.push(
+            e.payload["details"]["name"]["to"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
-    assert_eq!(names, (0..5).map(|i| format!("Name {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        (0..5).map(|i| format!("Name {i}")).collect::<Vec<_>>()
+    );
     app.finish().await;
 }
 
@@ -77,17 +95,31 @@ async fn events_are_published_in_commit_order() {
 async fn a_rolled_back_change_leaves_no_event() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Rollback").await;
-    let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.db.pool).await.unwrap();
+    let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     // The last owner cannot be demoted: the service fails inside its
     // transaction, and nothing of it, event included, is kept.
     let (_, members) = app.get(&t.token, "/api/v1/members").await;
     let owner = members["data"][0]["user_id"].as_str().unwrap().to_string();
-    let answer = app.patch(&t.token, &format!("/api/v1/members/{owner}"), json!({"role": "agent"})).await;
+    let answer = app
+        .patch(
+            &t.token,
+            &format!("/api/v1/members/{owner}"),
+            json!({"role": "agent"}),
+        )
+        .await;
     crate::helpers::assert_error(&answer, 409, "last_owner");
     let mut tx = app.db.begin().await.unwrap();
-    outbox::append(&mut tx, Some(t.id), "test.never", &json!({})).await.unwrap();
+    outbox::append(&mut tx, Some(t.id), "test.never", &json!({}))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
-    let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.db.pool).await.unwrap();
+    let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(before, after);
     app.finish().await;
 }
@@ -103,14 +135,36 @@ async fn an_event_committed_before_a_kill_is_published_after_restart() {
     let db = testdb.connect().await;
     let blazz = env!("CARGO_BIN_EXE_blazz");
     let out = std::process::Command::new(blazz)
-        .args(["user", "create", "--email", "kill@example.com", "--name", "Kill", "--workspace", "Kill Test"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "kill@example.com",
+            "--name",
+            "Kill",
+            "--workspace",
+            "Kill Test",
+        ])
         .env("BLAZZ_DATABASE_URL", &url)
         .env("BLAZZ_NEW_USER_PASSWORD", crate::helpers::PASSWORD)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = std::process::Command::new(blazz)
-        .args(["token", "create", "--workspace", "kill-test", "--role", "owner", "--name", "t"])
+        .args([
+            "token",
+            "create",
+            "--workspace",
+            "kill-test",
+            "--role",
+            "owner",
+            "--name",
+            "t",
+        ])
         .env("BLAZZ_DATABASE_URL", &url)
         .output()
         .unwrap();
@@ -132,7 +186,12 @@ async fn an_event_committed_before_a_kill_is_published_after_restart() {
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..250 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             up = true;
             break;
         }
@@ -156,7 +215,7 @@ async fn an_event_committed_before_a_kill_is_published_after_restart() {
     .fetch_one(&db.pool)
     .await
     .expect("the committed event is in the outbox, unpublished");
-    db.pool.close().await;
+    db.close().await;
 
     let bus = Arc::new(InProcessBus::default());
     let mut sub = bus.subscribe();

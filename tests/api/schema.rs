@@ -7,7 +7,9 @@ use crate::helpers::{postgres_base_url, TestDb};
 #[tokio::test]
 async fn sqlite_and_postgres_migrations_end_at_the_same_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Db::connect(&blazz_store::db::sqlite_url(dir.path())).await.unwrap();
+    let sqlite = Db::connect(&blazz_store::db::sqlite_url(dir.path()))
+        .await
+        .unwrap();
     sqlite.migrate().await.unwrap();
 
     let schema = format!("schema_check_{}", std::process::id());
@@ -25,8 +27,10 @@ async fn sqlite_and_postgres_migrations_end_at_the_same_schema() {
             cols.sort();
         }
     }
-    pg.pool.close().await;
-    blazz_store::db::drop_postgres_schema(&postgres_base_url(), &schema).await.unwrap();
+    pg.close().await;
+    blazz_store::db::drop_postgres_schema(&postgres_base_url(), &schema)
+        .await
+        .unwrap();
     assert!(a.len() >= 9, "expected the foundation tables, got {a:?}");
     assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
 }
@@ -37,7 +41,7 @@ async fn migrating_twice_is_harmless_and_reported_done() {
     let db = t.connect().await;
     db.migrate().await.unwrap();
     assert!(db.migrations_done().await.unwrap());
-    db.pool.close().await;
+    db.close().await;
     t.drop_schema().await;
 }
 
@@ -46,6 +50,6 @@ async fn an_empty_database_is_not_reported_migrated() {
     let t = TestDb::new().await;
     let db = Db::connect(&t.url).await.unwrap();
     assert!(!db.migrations_done().await.unwrap());
-    db.pool.close().await;
+    db.close().await;
     t.drop_schema().await;
 }

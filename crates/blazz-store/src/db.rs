@@ -37,10 +37,19 @@ impl Dialect {
     }
 }
 
-/// A connection pool plus the dialect behind it.
+/// The connection pools plus the dialect behind them.
+///
+/// SQLite allows one writer at a time; connections that collide on its
+/// write lock sleep in its busy handler (milliseconds each time), and a
+/// deferred transaction that read before writing fails outright if another
+/// connection wrote in between. So on SQLite every write goes through
+/// `writer`, a pool of one connection, and transactions start with
+/// `BEGIN IMMEDIATE`; `pool` serves reads beside it (WAL). On PostgreSQL
+/// both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
+    pub writer: AnyPool,
     pub dialect: Dialect,
 }
 
@@ -60,26 +69,49 @@ impl Db {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)?;
         let options = AnyConnectOptions::from_str(url).context("reading the database URL")?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.unwrap_or(8))
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL: readers never block the writer; NORMAL sync is
-                        // durable across process crashes (fsync at checkpoints).
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    }
-                    Ok(())
+        let open = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            // WAL: readers never block the writer; NORMAL sync is
+                            // durable across process crashes (fsync at checkpoints).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
+                .connect_with(options.clone())
+        };
+        let context = || format!("connecting to the {dialect:?} database");
+        let pool = open(max_connections.unwrap_or(8))
             .await
-            .with_context(|| format!("connecting to the {dialect:?} database"))?;
-        Ok(Self { pool, dialect })
+            .with_context(context)?;
+        let writer = match dialect {
+            Dialect::Sqlite => open(1).await.with_context(context)?,
+            Dialect::Postgres => pool.clone(),
+        };
+        Ok(Self {
+            pool,
+            writer,
+            dialect,
+        })
+    }
+
+    /// A connection for writes outside a transaction.
+    pub async fn write(&self) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.writer.acquire().await
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
     }
 
     /// Brings the schema up to date. Safe to run again and from several
@@ -87,7 +119,7 @@ impl Db {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.dialect
             .migrator()
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .context("running database migrations")
     }
@@ -116,8 +148,12 @@ impl Db {
         Ok(())
     }
 
+    /// A write transaction.
     pub async fn begin(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
-        self.pool.begin().await
+        match self.dialect {
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.writer.begin().await,
+        }
     }
 
     /// Tables and their columns (lower-case), for the check that both

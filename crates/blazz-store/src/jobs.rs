@@ -111,7 +111,7 @@ pub async fn claim(
         .bind(worker)
         .bind(now)
         .bind(limit)
-        .fetch_all(&db.pool)
+        .fetch_all(&db.writer)
         .await?;
     let mut jobs: Vec<ClaimedJob> = rows
         .into_iter()
@@ -130,6 +130,9 @@ pub async fn claim(
     Ok(jobs)
 }
 
+/// A job is finished only by the claim that holds it: `locked_by` names the
+/// claim (unique per claim), so a worker whose lease expired and whose job
+/// was claimed again cannot record anything for it.
 const FENCE: &str = "state = 'running' AND locked_by = $2 AND attempts = $3";
 
 /// Marks a held job done. False if the lease was lost in the meantime.
@@ -175,18 +178,42 @@ pub async fn fail(
     Ok(done.rows_affected() == 1)
 }
 
-/// Extends the lease of a job that is still being worked on.
-pub async fn heartbeat(conn: &mut Conn, job: &ClaimedJob, lease_ms: i64) -> anyhow::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE jobs SET lease_until = $4 WHERE id = $1 AND {FENCE}"
-    ))
-    .bind(job.id)
-    .bind(&job.locked_by)
-    .bind(job.attempts)
-    .bind(now_ms() + lease_ms)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// Marks several held jobs done in one statement; returns how many still
+/// held their lease.
+pub async fn complete_many(conn: &mut Conn, done: &[&ClaimedJob]) -> anyhow::Result<u64> {
+    let mut total = 0;
+    // Grouped by claim; ids are integers we read, so inlining them is safe.
+    let mut by_holder: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for job in done {
+        by_holder
+            .entry(&job.locked_by)
+            .or_default()
+            .push(job.id.to_string());
+    }
+    for (holder, ids) in by_holder {
+        let result = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'done', finished_at = $1, lease_until = NULL, last_error = NULL \
+             WHERE locked_by = $2 AND state = 'running' AND id IN ({})",
+            ids.join(",")
+        ))
+        .bind(now_ms())
+        .bind(holder)
+        .execute(&mut *conn)
+        .await?;
+        total += result.rows_affected();
+    }
+    Ok(total)
+}
+
+/// Extends the leases of every job a claim still holds.
+pub async fn heartbeat(conn: &mut Conn, holder: &str, lease_ms: i64) -> anyhow::Result<u64> {
+    let done =
+        sqlx::query("UPDATE jobs SET lease_until = $1 WHERE locked_by = $2 AND state = 'running'")
+            .bind(now_ms() + lease_ms)
+            .bind(holder)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
 }
 
 /// Queues again every job whose worker stopped renewing its lease (crashed

@@ -185,3 +185,18 @@ pub async fn unused_recovery_codes(conn: &mut Conn, id: UserId) -> anyhow::Resul
     .await?;
     Ok(n)
 }
+
+/// Records that the TOTP code of `step` was used: true only for a step
+/// later than any used before, so a code (seen over a shoulder, say)
+/// cannot sign in twice.
+pub async fn use_totp_step(conn: &mut Conn, id: UserId, step: i64) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+         AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -112,3 +112,16 @@ pub async fn for_user(conn: &mut Conn, user: UserId) -> anyhow::Result<Vec<(Work
         })
         .collect()
 }
+
+/// Serialises changes to a workspace's memberships within the caller's
+/// transaction (so two demotions cannot both see "another owner is left").
+/// PostgreSQL takes a row lock; SQLite write transactions are serial already.
+pub async fn lock(conn: &mut Conn, id: WorkspaceId) -> anyhow::Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+            .bind(id.to_string())
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ use super::{rfc3339, Page};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
+use crate::services;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -120,17 +121,28 @@ pub async fn retry(
 ) -> ApiResult<Json<JobView>> {
     caller.require(Role::Admin)?;
     let ws = Some(caller.workspace_id);
-    let mut conn = state.db.pool.acquire().await?;
-    let Some(job) = jobs::find(&mut conn, id, ws).await? else {
+    let mut tx = state.db.begin().await?;
+    let Some(job) = jobs::find(&mut tx, id, ws).await? else {
         return Err(ApiError::not_found("job_not_found", "job"));
     };
-    if !jobs::retry_dead(&mut conn, id, ws).await? {
+    if !jobs::retry_dead(&mut tx, id, ws).await? {
         return Err(ApiError::Conflict(
             "job_not_dead",
             format!("the job is {}, not dead", job.state),
         ));
     }
+    services::record(
+        &mut tx,
+        caller.workspace_id,
+        &caller.actor,
+        "job.retried",
+        ("job", id.to_string()),
+        serde_json::json!({"name": job.name, "last_error": job.last_error}),
+    )
+    .await?;
+    tx.commit().await?;
     state.committed();
+    let mut conn = state.db.pool.acquire().await?;
     let job = jobs::find(&mut conn, id, ws)
         .await?
         .ok_or_else(|| ApiError::not_found("job_not_found", "job"))?;

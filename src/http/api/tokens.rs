@@ -105,7 +105,14 @@ pub async fn revoke(
     Path(id): Path<TokenId>,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Admin)?;
-    services::tokens::revoke(&state.db, caller.workspace_id, &caller.actor, id).await?;
+    services::tokens::revoke(
+        &state.db,
+        caller.workspace_id,
+        &caller.actor,
+        caller.role,
+        id,
+    )
+    .await?;
     state.committed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -45,6 +45,9 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let s = match signed_in {
         Ok(s) => s,
+        Err(super::session::NotSignedIn::Redirect(to)) if to != "/login" => {
+            return Ok(Redirect::to(to).into_response());
+        }
         Err(_) => {
             let mut conn = state.db.pool.acquire().await?;
             let to = if users::count(&mut conn).await? == 0 {
@@ -106,7 +109,7 @@ pub async fn switch(
     let Some(ws) = target.filter(|id| s.workspaces.iter().any(|(w, _)| w.id == *id)) else {
         return Err(ApiError::not_found("workspace_not_found", "workspace"));
     };
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.write().await?;
     sessions::set_workspace(&mut conn, &s.secret, ws).await?;
     Ok(Redirect::to("/").into_response())
 }

@@ -1,6 +1,8 @@
 //! Accepting an invitation from its one-time link.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -81,6 +83,7 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     Path(secret): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(f): Form<AcceptForm>,
 ) -> Result<Response, ApiError> {
@@ -95,6 +98,17 @@ pub async fn submit(
         let mut conn = state.db.pool.acquire().await?;
         users::find_by_email(&mut conn, &email).await?
     };
+    if existing.is_some() {
+        // Confirming with an existing account's password is a sign-in:
+        // the same limits apply, or an invitation would sidestep them.
+        let keys = [
+            format!("login-ip:{}", addr.ip()),
+            format!("login-email:{email}"),
+        ];
+        if let Some(e) = super::login::limited(&state, &keys) {
+            return Err(e);
+        }
+    }
     let who = match existing {
         Some(_) => Acceptor::ExistingUser {
             password: &f.password,

@@ -62,7 +62,7 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
     Ok((jar, login_page(&token, "", None, state.config.signup_open)).into_response())
 }
 
-fn limited(state: &AppState, keys: &[String]) -> Option<ApiError> {
+pub(super) fn limited(state: &AppState, keys: &[String]) -> Option<ApiError> {
     keys.iter().find_map(|k| {
         state
             .limits
@@ -193,14 +193,18 @@ pub async fn submit_second(
     if let Some(e) = limited(&state, &[format!("2fa:{}", session.user_id)]) {
         return Err(e);
     }
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.write().await?;
     let Some(user) = users::find(&mut conn, session.user_id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let by_app = user
+    let step = user
         .totp_secret
         .as_deref()
-        .is_some_and(|s| totp::verify(s, &f.code, totp::now_secs()));
+        .and_then(|s| totp::matched_step(s, &f.code, totp::now_secs()));
+    let by_app = match step {
+        Some(step) => users::use_totp_step(&mut conn, user.id, step as i64).await?,
+        None => false,
+    };
     let ok = by_app || {
         let typed = secrets::normalise_recovery_code(&f.code);
         users::use_recovery_code(&mut conn, user.id, &blazz_store::secret_hash(&typed)).await?

@@ -99,7 +99,7 @@ pub async fn start(
         return Ok(Redirect::to("/settings/security").into_response());
     }
     let secret = totp::new_secret();
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.write().await?;
     users::set_pending_totp(&mut conn, s.user.id, &secret).await?;
     Ok(setup_form(&s, &secret, None).into_response())
 }
@@ -118,14 +118,14 @@ pub async fn confirm(
     else {
         return Ok(Redirect::to("/settings/security").into_response());
     };
-    if !totp::verify(&secret, &f.code, totp::now_secs()) {
+    let Some(step) = totp::matched_step(&secret, &f.code, totp::now_secs()) else {
         let page = setup_form(
             &s,
             &secret,
             Some("That code is not right; check the app's clock and try again."),
         );
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    };
     let codes: Vec<String> = (0..10).map(|_| secrets::recovery_code()).collect();
     let hashes: Vec<String> = codes
         .iter()
@@ -133,6 +133,7 @@ pub async fn confirm(
         .collect();
     let mut tx = state.db.begin().await?;
     users::enable_totp(&mut tx, s.user.id, &hashes).await?;
+    users::use_totp_step(&mut tx, s.user.id, step as i64).await?;
     // Other browsers signed in without the second factor: sign them out.
     sessions::delete_others(&mut tx, s.user.id, &s.secret).await?;
     tx.commit().await?;
@@ -158,7 +159,7 @@ pub async fn disable(
         );
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     }
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.write().await?;
     users::disable_totp(&mut conn, s.user.id).await?;
     Ok(Redirect::to("/settings/security").into_response())
 }

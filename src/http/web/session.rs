@@ -80,7 +80,8 @@ impl FromRequestParts<AppState> for SignedIn {
             .or_else(|| all.first().cloned());
         if let Some((ws, _)) = &current {
             if session.workspace_id != Some(ws.id) {
-                sessions::set_workspace(&mut conn, &secret, ws.id).await?;
+                let mut w = state.db.write().await?;
+                sessions::set_workspace(&mut w, &secret, ws.id).await?;
             }
         }
         Ok(SignedIn {
@@ -104,7 +105,17 @@ pub async fn start(
     let secret = random_string(43);
     let csrf = random_string(43);
     let hours = state.config.http.session_hours;
-    let mut conn = state.db.pool.acquire().await?;
+    let workspace = match workspace {
+        Some(ws) => Some(ws),
+        None => {
+            let mut conn = state.db.pool.acquire().await?;
+            workspaces::for_user(&mut conn, user)
+                .await?
+                .first()
+                .map(|(w, _)| w.id)
+        }
+    };
+    let mut conn = state.db.write().await?;
     sessions::create(
         &mut conn,
         &secret,
@@ -131,7 +142,7 @@ fn time_hours(hours: i64) -> time::Duration {
 
 pub async fn end(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
-        let mut conn = state.db.pool.acquire().await?;
+        let mut conn = state.db.write().await?;
         sessions::delete(&mut conn, c.value()).await?;
     }
     Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
