@@ -77,6 +77,11 @@ pub async fn start_with_bus(
 ) -> anyhow::Result<Running> {
     raise_fd_limit();
     let addr = listener.local_addr()?;
+    let mut config = config;
+    if config.public_url.is_none() {
+        // Links name the address actually bound (port 0 is resolved now).
+        config.public_url = Some(format!("http://{addr}"));
+    }
     let state = AppState::new(db, bus, config)?;
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();

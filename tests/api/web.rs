@@ -1510,11 +1510,10 @@ async fn an_invitation_accepted_by_a_two_factor_user_still_asks_for_the_code() {
 }
 
 // ---------------------------------------------------------------------------
-// Known bugs in src/ (run with `--ignored`; they pass once fixed)
+// Regressions: each of these failed against the first version of src/
 // ---------------------------------------------------------------------------
 
 #[tokio::test]
-
 async fn the_home_page_sends_a_half_signed_in_browser_to_the_second_step() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
@@ -1531,7 +1530,6 @@ async fn the_home_page_sends_a_half_signed_in_browser_to_the_second_step() {
 }
 
 #[tokio::test]
-
 async fn the_api_works_right_after_signing_in() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
@@ -1547,7 +1545,6 @@ async fn the_api_works_right_after_signing_in() {
 }
 
 #[tokio::test]
-
 async fn an_authenticator_code_signs_in_only_once() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
@@ -1569,7 +1566,6 @@ async fn an_authenticator_code_signs_in_only_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-
 async fn concurrent_setup_forms_make_only_one_owner() {
     let app = TestApp::spawn().await;
     let browsers: Vec<Browser> = (0..6).map(|_| Browser::new(&app)).collect();
@@ -1611,7 +1607,6 @@ async fn concurrent_setup_forms_make_only_one_owner() {
 }
 
 #[tokio::test]
-
 async fn an_invitation_link_is_no_way_around_the_sign_in_rate_limit() {
     let app = TestApp::spawn_with(|c| c.limits.login_per_minute = 3, Registry::builtin()).await;
     let victim = app.tenant("Acme").await;

@@ -45,10 +45,11 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let s = match signed_in {
         Ok(s) => s,
+        Err(super::session::NotSignedIn::Error(e)) => return Err(e),
         Err(super::session::NotSignedIn::Redirect(to)) if to != "/login" => {
             return Ok(Redirect::to(to).into_response());
         }
-        Err(_) => {
+        Err(super::session::NotSignedIn::Redirect(_)) => {
             let mut conn = state.db.pool.acquire().await?;
             let to = if users::count(&mut conn).await? == 0 {
                 "/setup"

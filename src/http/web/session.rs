@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A fully signed-in browser: the user, the session's secret, its CSRF
-/// token, and the workspaces the user belongs to (the current one first).
+/// token, the workspaces the user belongs to (oldest first) and the one
+/// the browser is working in.
 pub struct SignedIn {
     pub user: User,
     pub secret: String,
