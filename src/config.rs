@@ -63,6 +63,52 @@ pub struct Config {
     pub limits: RateLimits,
     pub jobs: JobsConfig,
     pub outbox: OutboxConfig,
+    pub secrets: SecretsConfig,
+    pub sessions: SessionsConfig,
+    pub sandbox: SandboxConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// The master key (base64 of 32 bytes) that encrypts secrets at rest.
+    /// Unset: a key is generated into `data_dir` on first run, with a warning.
+    pub master_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Linked numbers this process keeps live at most (admission control).
+    pub max_per_process: usize,
+    /// Link attempts a workspace may start per hour.
+    pub link_attempts_per_hour: u32,
+    /// Reconnect backoff: first delay and cap, in milliseconds.
+    pub reconnect_base_ms: u64,
+    pub reconnect_cap_ms: u64,
+    /// Failed reconnects in a row before the session is `failed`.
+    pub max_reconnects: u32,
+    /// A connected session with no traffic for this long is probed.
+    pub idle_probe_secs: u64,
+    /// How long a probe may take before the session reconnects.
+    pub probe_timeout_secs: u64,
+    /// Logout and teardown never take longer than this.
+    pub teardown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Whether sandbox accounts and their `/api/v1/sandbox/...` endpoints exist.
+    pub enabled: bool,
+    /// Seconds the first QR code lives, then each following one.
+    pub qr_first_secs: u64,
+    pub qr_rotate_secs: u64,
+    /// QR codes shown before linking times out (`failed: qr_timeout`).
+    pub qr_codes: u32,
+    /// Delays before an outbound message is delivered, then read, in ms.
+    pub delivered_after_ms: u64,
+    pub read_after_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +177,9 @@ impl Default for Config {
             limits: RateLimits::default(),
             jobs: JobsConfig::default(),
             outbox: OutboxConfig::default(),
+            secrets: SecretsConfig::default(),
+            sessions: SessionsConfig::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }
@@ -165,6 +214,34 @@ impl Default for JobsConfig {
             retry_base_secs: 2,
             retry_cap_secs: 600,
             keep_done_hours: 24 * 7,
+        }
+    }
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            max_per_process: 20_000,
+            link_attempts_per_hour: 5,
+            reconnect_base_ms: 1_000,
+            reconnect_cap_ms: 60_000,
+            max_reconnects: 10,
+            idle_probe_secs: 120,
+            probe_timeout_secs: 10,
+            teardown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            qr_first_secs: 60,
+            qr_rotate_secs: 20,
+            qr_codes: 6,
+            delivered_after_ms: 500,
+            read_after_ms: 2_000,
         }
     }
 }
