@@ -56,6 +56,9 @@ pub enum Command {
     /// Inspect and replay background jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage the master keys that encrypt provider credentials at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
@@ -106,6 +109,30 @@ pub enum JobsCommand {
     },
     /// Replay a dead job.
     Retry { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored secret under a new master key; running
+    /// instances keep working. With a key file, the new key is generated
+    /// into it. With secrets.master_key configured, give the new key (see
+    /// the README), else everything is re-sealed under the configured key.
+    Rotate {
+        /// The new key, base64 of 32 bytes. Prefer BLAZZ_SECRETS__NEW_KEY:
+        /// other users can see process arguments.
+        #[arg(long)]
+        new_key: Option<String>,
+        /// Secrets re-sealed per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+        /// Keep keys that no secret uses any more in the key file.
+        #[arg(long)]
+        keep_old_keys: bool,
+    },
+    /// Print a new random key (base64 of 32 bytes) for secrets.master_key.
+    Generate,
+    /// The current key, and how many secrets each key seals.
+    Status,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -229,6 +256,92 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("job {id} does not exist or is not dead")
             }
         }
+        Command::Keys(cmd) => keys(cmd, config).await,
         Command::Bench(cmd) => crate::bench::run(cmd, config).await,
+    }
+}
+
+async fn keys(cmd: KeysCommand, config: Config) -> anyhow::Result<()> {
+    use crate::secrets::{self, rotate};
+    match cmd {
+        KeysCommand::Generate => {
+            let key = secrets::Key::generate();
+            eprintln!("key id {}", key.id());
+            println!("{}", key.to_base64().as_str());
+            Ok(())
+        }
+        KeysCommand::Status => {
+            let db = crate::server::open_db(&config).await?;
+            for k in rotate::status(&db, &config).await? {
+                let mut notes = Vec::new();
+                if k.current {
+                    notes.push("current");
+                }
+                if !k.held {
+                    notes.push("NOT HELD: these secrets cannot be opened");
+                }
+                println!("{}\t{} secrets\t{}", k.key_id, k.secrets, notes.join(", "));
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate {
+            new_key,
+            batch,
+            keep_old_keys,
+        } => {
+            let given = new_key
+                .map(crate::config::Secret::new)
+                .or_else(|| config.secrets.new_key.clone());
+            let new_key = given
+                .map(|k| secrets::Key::from_base64(k.expose(), "the new key"))
+                .transpose()?;
+            let db = crate::server::open_db(&config).await?;
+            let options = rotate::Options {
+                new_key,
+                batch,
+                keep_old_keys,
+            };
+            let done = rotate::rotate(&db, &config, options).await?;
+            println!(
+                "{} secrets re-sealed; every readable secret is now under key {}",
+                done.resealed, done.key_id
+            );
+            if !done.dropped.is_empty() {
+                println!(
+                    "keys no secret uses any more were dropped from {}: {}",
+                    secrets::key_file_path(&config.data_dir).display(),
+                    done.dropped.join(", ")
+                );
+            }
+            if done.swap_needed {
+                println!(
+                    "now set secrets.master_key to the new key (key id {}) on every instance and \
+                     keep the previous one in secrets.old_keys until `blazz keys status` shows \
+                     it seals nothing",
+                    done.key_id
+                );
+            } else if done.from_config {
+                println!(
+                    "keys in secrets.old_keys that `blazz keys status` shows sealing nothing can be removed"
+                );
+            }
+            if !done.unreadable.is_empty() {
+                for (id, why) in done.unreadable.iter().take(10) {
+                    eprintln!("secret {id}: {why}");
+                }
+                anyhow::bail!(
+                    "{} secrets could not be opened and keep their old keys (no key was dropped)",
+                    done.unreadable.len()
+                );
+            }
+            if done.left > 0 {
+                anyhow::bail!(
+                    "{} secrets were still under another key after the last pass (something kept \
+                     writing with an old key); run `blazz keys rotate` again",
+                    done.left
+                );
+            }
+            Ok(())
+        }
     }
 }

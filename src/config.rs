@@ -74,6 +74,12 @@ pub struct SecretsConfig {
     /// The master key (base64 of 32 bytes) that encrypts secrets at rest.
     /// Unset: a key is generated into `data_dir` on first run, with a warning.
     pub master_key: Option<Secret>,
+    /// Earlier master keys, still used to open what they sealed (during a
+    /// rotation of a configured master key); never used to seal.
+    pub old_keys: Vec<Secret>,
+    /// Read only by `blazz keys rotate`: the key to rotate to (same as
+    /// `--new-key`, kept out of the process arguments).
+    pub new_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,9 +107,9 @@ pub struct SessionsConfig {
 pub struct SandboxConfig {
     /// Whether sandbox accounts and their `/api/v1/sandbox/...` endpoints exist.
     pub enabled: bool,
-    /// Seconds the first QR code lives, then each following one.
-    pub qr_first_secs: u64,
-    pub qr_rotate_secs: u64,
+    /// How long the first QR code lives, then each following one, in ms.
+    pub qr_first_ms: u64,
+    pub qr_rotate_ms: u64,
     /// QR codes shown before linking times out (`failed: qr_timeout`).
     pub qr_codes: u32,
     /// Delays before an outbound message is delivered, then read, in ms.
@@ -237,8 +243,8 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            qr_first_secs: 60,
-            qr_rotate_secs: 20,
+            qr_first_ms: 60_000,
+            qr_rotate_ms: 20_000,
             qr_codes: 6,
             delivered_after_ms: 500,
             read_after_ms: 2_000,

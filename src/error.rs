@@ -22,6 +22,15 @@ pub enum ApiError {
     Forbidden(String),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    #[error("{message}")]
+    RateLimitedWith {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Cannot be done right now (capacity, a provider that did not answer).
+    #[error("{1}")]
+    Unavailable(&'static str, String),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -57,7 +66,10 @@ impl ApiError {
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::RateLimitedWith { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -73,6 +85,8 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RateLimitedWith { code, .. } => code,
+            ApiError::Unavailable(code, _) => code,
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::RouteNotFound => "route_not_found",
@@ -106,7 +120,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"blazz\""),
             );
         }
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::RateLimitedWith {
+            retry_after_secs, ..
+        } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

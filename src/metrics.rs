@@ -23,6 +23,9 @@ pub struct Metrics {
     pub jobs_finished: IntCounterVec,
     pub outbox_unpublished: IntGauge,
     pub open_fds: IntGauge,
+    pub sessions: IntGaugeVec,
+    pub session_reconnects: IntCounterVec,
+    pub link_attempts: IntCounterVec,
 }
 
 impl Metrics {
@@ -54,6 +57,27 @@ impl Metrics {
         let outbox_unpublished =
             IntGauge::new("outbox_unpublished", "Committed events not yet published")?;
         let open_fds = IntGauge::new("process_open_fds_current", "Open file descriptors")?;
+        let sessions = IntGaugeVec::new(
+            Opts::new(
+                "sessions",
+                "Live sessions of this process by provider and state",
+            ),
+            &["provider", "state"],
+        )?;
+        let session_reconnects = IntCounterVec::new(
+            Opts::new(
+                "session_reconnects_total",
+                "Reconnects of sessions by provider",
+            ),
+            &["provider"],
+        )?;
+        let link_attempts = IntCounterVec::new(
+            Opts::new("link_attempts_total", "Link attempts started, by provider"),
+            &["provider"],
+        )?;
+        registry.register(Box::new(sessions.clone()))?;
+        registry.register(Box::new(session_reconnects.clone()))?;
+        registry.register(Box::new(link_attempts.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(jobs_depth.clone()))?;
@@ -68,6 +92,9 @@ impl Metrics {
             jobs_finished,
             outbox_unpublished,
             open_fds,
+            sessions,
+            session_reconnects,
+            link_attempts,
         })
     }
 

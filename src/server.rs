@@ -44,6 +44,8 @@ impl Running {
     /// Stops serving and the background tasks, waiting for them to finish
     /// what they are doing.
     pub async fn stop(self) {
+        let teardown = self.state.config.sessions.teardown_timeout_secs;
+        self.state.sessions.stop_all(teardown).await;
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
@@ -100,6 +102,11 @@ pub async fn start_with_bus(
             batch: state.config.outbox.batch.max(1),
         };
         tasks.push(tokio::spawn(d.run(rx.clone())));
+    }
+    match state.sessions.restore_all(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "restoring linked numbers"),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "could not restore linked numbers"),
     }
     let app = crate::http::router(state.clone());
     let mut stop = rx.clone();

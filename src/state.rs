@@ -23,6 +23,11 @@ pub struct Inner {
     pub jobs_wake: Arc<Notify>,
     /// Woken when an outbox event is committed in this process.
     pub outbox_wake: Arc<Notify>,
+    /// The master keys that seal provider credentials (reloads after a
+    /// `blazz keys rotate` in another process).
+    pub keyring: crate::secrets::LiveKeyring,
+    /// The live sessions of linked numbers owned by this process.
+    pub sessions: crate::sessions::Sessions,
 }
 
 pub struct Limiters {
@@ -46,6 +51,8 @@ impl AppState {
             api: RateLimiter::per_minute(config.limits.api_per_minute),
             bad_token: RateLimiter::per_minute(config.limits.bad_token_per_minute),
         };
+        let sessions = crate::sessions::Sessions::new(&config);
+        let keyring = crate::secrets::LiveKeyring::load(&config.secrets, &config.data_dir)?;
         Ok(Self(Arc::new(Inner {
             db,
             bus,
@@ -54,6 +61,8 @@ impl AppState {
             limits,
             jobs_wake: Arc::new(Notify::new()),
             outbox_wake: Arc::new(Notify::new()),
+            keyring,
+            sessions,
         })))
     }
 

@@ -45,6 +45,12 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;
     m.open_fds.set(crate::metrics::open_fds());
+    m.sessions.reset();
+    for ((provider, st), n) in state.sessions.census() {
+        m.sessions
+            .with_label_values(&[provider.as_str(), st.as_str()])
+            .set(n);
+    }
     if let Ok(mut conn) = state.db.pool.acquire().await {
         if let Ok(rows) = blazz_store::jobs::depth(&mut conn).await {
             m.jobs_depth.reset();

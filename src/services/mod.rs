@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod invitations;
 pub mod members;
+pub mod numbers;
 pub mod tokens;
 pub mod workspace;
 

@@ -35,6 +35,19 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{id}",       "",                    "token_not_found"),
     ("GET",    "/api/v1/jobs/{id}",         "",                    "job_not_found"),
     ("POST",   "/api/v1/jobs/{id}/retry",   "",                    "job_not_found"),
+    ("GET",    "/api/v1/accounts/{id}",     "",                    "account_not_found"),
+    ("DELETE", "/api/v1/accounts/{id}",     "",                    "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/link", "",                   "account_not_found"),
+    ("GET",    "/api/v1/accounts/{id}/qr",  "",                    "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/reconnect", "",              "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/logout", "",                 "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/scan", r#"{"code": "2@x"}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/inbound", r#"{"from": "+15550001111", "text": "hi"}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/typing", r#"{"from": "+15550001111", "typing": true}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/disconnect", "",     "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/silence", "",        "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/logout", "",         "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/ban", "",            "account_not_found"),
 ];
 
 /// One row of the walk, ready to send.
@@ -69,6 +82,8 @@ struct Holdings {
     script_token_id: String,
     script_token: String,
     job: i64,
+    /// A sandbox number, linked and connected.
+    account: String,
 }
 
 impl Holdings {
@@ -87,6 +102,7 @@ impl Holdings {
             ],
             "tokens" => vec![self.owner_token_id.clone(), self.script_token_id.clone()],
             "jobs" => vec![self.job.to_string()],
+            "accounts" | "sandbox" => vec![self.account.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -116,6 +132,7 @@ impl Holdings {
             self.script_token_id.clone(),
             self.script_token.clone(),
             self.script_token[..12].to_string(),
+            self.account.clone(),
         ]
     }
 }
@@ -219,7 +236,9 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         .find(|m| m["email"] == tenant.owner_email.as_str())
         .unwrap();
     let job = dead_job(app, tenant.id).await;
+    let account = crate::numbers::connected_account(app, &tenant.token).await;
     Holdings {
+        account,
         owner_id: owner["user_id"].as_str().unwrap().to_string(),
         member_id: member.id.to_string(),
         member_email,
@@ -245,6 +264,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/audit",
         "/api/v1/jobs",
         "/api/v1/workspace",
+        "/api/v1/accounts",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {

@@ -69,6 +69,8 @@ typed_id!(
     TokenId,
     /// An entry of a workspace's audit log.
     AuditId,
+    /// A linked WhatsApp number (a sandbox, web or cloud account).
+    AccountId,
 );
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ pub mod email;
 pub mod ids;
 pub mod jobs;
 pub mod role;
+pub mod session;
 pub mod slug;
 
 pub use email::Email;
 pub use ids::*;
 pub use jobs::{JobState, Priority};
 pub use role::Role;
+pub use session::{SessionEvent, SessionState};

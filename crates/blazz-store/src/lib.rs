@@ -6,12 +6,14 @@
 //! Every workspace-scoped function takes the `WorkspaceId` it is scoped to:
 //! a read of another tenant's row finds nothing.
 
+pub mod accounts;
 pub mod audit;
 pub mod db;
 pub mod invitations;
 pub mod jobs;
 pub mod members;
 pub mod outbox;
+pub mod secrets;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

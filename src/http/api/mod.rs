@@ -1,11 +1,13 @@
 //! The JSON API under `/api/v1`. Every handler is registered through
 //! `utoipa-axum`, so the OpenAPI document lists exactly the routes that exist.
 
+pub mod accounts;
 pub mod audit;
 pub mod invitations;
 pub mod jobs;
 pub mod me;
 pub mod members;
+pub mod sandbox;
 pub mod tokens;
 pub mod workspace;
 
@@ -105,6 +107,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))
         .routes(routes!(jobs::retry))
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::get, accounts::delete))
+        .routes(routes!(accounts::link))
+        .routes(routes!(accounts::qr))
+        .routes(routes!(accounts::reconnect))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(sandbox::scan))
+        .routes(routes!(sandbox::inbound))
+        .routes(routes!(sandbox::typing))
+        .routes(routes!(sandbox::disconnect))
+        .routes(routes!(sandbox::silence))
+        .routes(routes!(sandbox::logout))
+        .routes(routes!(sandbox::ban))
 }
 
 /// Milliseconds since the epoch as RFC 3339, for API bodies.

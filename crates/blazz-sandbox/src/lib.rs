@@ -1,0 +1,16 @@
+//! The sandbox: an emulated WhatsApp network inside Blazz, so that linking,
+//! messaging, receipts and failures work end to end with no phone and no
+//! internet (development, demos, tests, benchmarks).
+//!
+//! `SandboxNetwork` is the network and the "phones" on it; `SandboxProvider`
+//! opens connections to it. Linking behaves as WhatsApp's does where it
+//! matters: QR codes rotate (first after 60 s, then every 20 s), six codes
+//! and linking times out; a phone approves by scanning the current code (or
+//! typing the pair code); the link hands out credentials that restore the
+//! session later without a new scan.
+
+mod connection;
+mod network;
+
+pub use connection::SandboxProvider;
+pub use network::{SandboxError, SandboxNetwork, Timing};

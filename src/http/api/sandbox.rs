@@ -1,0 +1,205 @@
+//! The sandbox "phone" and its customers: approve a link, inject inbound
+//! messages, typing and presence, and cause faults. Only for sandbox
+//! numbers, and only when `sandbox.enabled`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use blazz_domain::{AccountId, Role};
+use blazz_provider::{InboundMessage, MessageBody};
+use blazz_sandbox::{SandboxError, SandboxNetwork};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::services::numbers;
+use crate::state::AppState;
+
+impl From<SandboxError> for ApiError {
+    fn from(e: SandboxError) -> Self {
+        match e {
+            SandboxError::WrongCode => ApiError::invalid("wrong_code", e.to_string()),
+            SandboxError::NotLinking => ApiError::Conflict("not_linking", e.to_string()),
+            SandboxError::NotConnected => ApiError::Conflict("not_connected", e.to_string()),
+        }
+    }
+}
+
+/// The network, once the caller may use it on this account.
+async fn network(
+    state: &AppState,
+    caller: &Caller,
+    id: AccountId,
+) -> Result<SandboxNetwork, ApiError> {
+    caller.require(Role::Admin)?;
+    let Some(net) = state.sessions.sandbox.clone() else {
+        return Err(ApiError::NotFound(
+            "sandbox_disabled",
+            "the sandbox is off (sandbox.enabled)".into(),
+        ));
+    };
+    let account = numbers::find(state, caller, id).await?;
+    if account.provider != "sandbox" {
+        return Err(ApiError::not_found("account_not_found", "sandbox account"));
+    }
+    Ok(net)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scan {
+    /// The QR code's text, or the pair code, that the phone saw.
+    pub code: String,
+    /// The phone's number (E.164); made up when absent.
+    pub phone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inbound {
+    /// The customer's number (E.164).
+    pub from: String,
+    pub push_name: Option<String>,
+    /// A text message...
+    pub text: Option<String>,
+    /// ...or any message body, e.g. `{"type":"location","latitude":..}`.
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<MessageBody>,
+    pub reply_to: Option<String>,
+    /// The provider message id (made up when absent; resend one to test dedup).
+    pub id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub from: String,
+    pub typing: bool,
+}
+
+/// The phone approves the link with the code it saw.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/scan", tag = "sandbox", params(("id" = String, Path)),
+    request_body = Scan,
+    responses((status = 204), (status = 404, body = crate::http::api::ErrorBody),
+              (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
+pub async fn scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<Scan>,
+) -> ApiResult<StatusCode> {
+    let net = network(&state, &caller, id).await?;
+    net.scan(&id.to_string(), &b.code, b.phone)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A customer sends this number a message.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/inbound", tag = "sandbox", params(("id" = String, Path)),
+    request_body = Inbound,
+    responses((status = 202), (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
+pub async fn inbound(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<Inbound>,
+) -> ApiResult<StatusCode> {
+    let net = network(&state, &caller, id).await?;
+    let body = match (b.body, b.text) {
+        (Some(body), None) => body,
+        (None, Some(text)) => MessageBody::Text { text },
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                "give exactly one of text and body",
+            ))
+        }
+    };
+    if !b.from.starts_with('+') || b.from.len() < 8 {
+        return Err(ApiError::invalid(
+            "invalid_phone",
+            "from must be in E.164 form",
+        ));
+    }
+    let message = InboundMessage {
+        provider_message_id: b
+            .id
+            .unwrap_or_else(|| format!("SBXIN{}", uuid::Uuid::now_v7().simple())),
+        from: b.from,
+        push_name: b.push_name,
+        body,
+        reply_to: b.reply_to,
+        timestamp_ms: blazz_store::now_ms(),
+    };
+    net.inbound(&id.to_string(), message)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// A customer starts or stops typing.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/typing", tag = "sandbox", params(("id" = String, Path)),
+    request_body = Typing, responses((status = 202), (status = 409, body = crate::http::api::ErrorBody)))]
+pub async fn typing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<Typing>,
+) -> ApiResult<StatusCode> {
+    let net = network(&state, &caller, id).await?;
+    net.typing(&id.to_string(), &b.from, b.typing)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The network drops the connection (the link stays; Blazz reconnects).
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/disconnect", tag = "sandbox", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::http::api::ErrorBody)))]
+pub async fn disconnect(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id)
+        .await?
+        .disconnect(&id.to_string())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The connection stays open but stops answering (a silent disconnect,
+/// which Blazz's health probe detects).
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/silence", tag = "sandbox", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::http::api::ErrorBody)))]
+pub async fn silence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id)
+        .await?
+        .go_silent(&id.to_string())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The owner unlinks the device from the phone.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/logout", tag = "sandbox", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::http::api::ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id)
+        .await?
+        .log_out(&id.to_string())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// WhatsApp bans the number.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/ban", tag = "sandbox", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::http::api::ErrorBody)))]
+pub async fn ban(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id).await?.ban(&id.to_string())?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,323 @@
+//! The session engine: one supervised task per linked number owned by this
+//! process, each with a bounded command mailbox. A crash or hang in one
+//! session never stalls another; every teardown is bounded by a timeout.
+
+mod credentials;
+mod task;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use blazz_domain::{AccountId, SessionState};
+use blazz_provider::{OutboundMessage, Provider, ProviderError, ProviderKind, Sent};
+use blazz_sandbox::{SandboxNetwork, SandboxProvider, Timing};
+use blazz_store::accounts::Account;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Commands a session task takes.
+pub(crate) enum Command {
+    PairCode {
+        phone: String,
+        reply: oneshot::Sender<Result<(), ProviderError>>,
+    },
+    Send {
+        message: OutboundMessage,
+        reply: oneshot::Sender<Result<Sent, ProviderError>>,
+    },
+    Logout {
+        reason: String,
+        reply: oneshot::Sender<()>,
+    },
+    Stop {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// What the rest of Blazz can read of a live session without asking it.
+pub struct Shared {
+    pub provider: ProviderKind,
+    pub state: Mutex<SessionState>,
+    pub qr: Mutex<Option<(String, SystemTime)>>,
+    pub pair: Mutex<Option<(String, SystemTime)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub fn state(&self) -> SessionState {
+        *lock(&self.state)
+    }
+    pub fn qr(&self) -> Option<(String, SystemTime)> {
+        lock(&self.qr).clone()
+    }
+    pub fn pair(&self) -> Option<(String, SystemTime)> {
+        lock(&self.pair).clone()
+    }
+}
+
+struct Handle {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    /// Distinguishes this task from a later one for the same account.
+    generation: u64,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("this Blazz is at its limit of {0} live numbers; link it on another instance or raise sessions.max_per_process")]
+    AtCapacity(usize),
+    #[error("{0} numbers cannot be linked on this Blazz")]
+    ProviderUnavailable(String),
+    #[error("the session is not running")]
+    NotRunning,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A new link: show QR codes (forgetting any old credentials).
+    Link,
+    /// Bring a linked number back with its stored credentials.
+    Restore,
+}
+
+pub struct Sessions {
+    providers: HashMap<ProviderKind, Arc<dyn Provider>>,
+    live: Mutex<HashMap<AccountId, Handle>>,
+    next_generation: std::sync::atomic::AtomicU64,
+    pub sandbox: Option<SandboxNetwork>,
+}
+
+impl Sessions {
+    pub fn new(config: &Config) -> Self {
+        let mut providers: HashMap<ProviderKind, Arc<dyn Provider>> = HashMap::new();
+        let sandbox = config.sandbox.enabled.then(|| {
+            SandboxNetwork::new(Timing {
+                qr_first: Duration::from_millis(config.sandbox.qr_first_ms),
+                qr_rotate: Duration::from_millis(config.sandbox.qr_rotate_ms),
+                qr_codes: config.sandbox.qr_codes,
+                delivered_after: Duration::from_millis(config.sandbox.delivered_after_ms),
+                read_after: Duration::from_millis(config.sandbox.read_after_ms),
+            })
+        });
+        if let Some(network) = &sandbox {
+            providers.insert(
+                ProviderKind::Sandbox,
+                Arc::new(SandboxProvider {
+                    network: network.clone(),
+                }),
+            );
+        }
+        Self {
+            providers,
+            live: Mutex::new(HashMap::new()),
+            next_generation: std::sync::atomic::AtomicU64::new(1),
+            sandbox,
+        }
+    }
+
+    /// Whether accounts of this provider can be created here.
+    pub fn supports(&self, kind: ProviderKind) -> bool {
+        self.providers.contains_key(&kind)
+    }
+
+    pub fn shared(&self, id: AccountId) -> Option<Arc<Shared>> {
+        lock(&self.live).get(&id).map(|h| h.shared.clone())
+    }
+
+    pub fn live_count(&self) -> usize {
+        lock(&self.live).len()
+    }
+
+    /// Live sessions by (provider, state), for the metrics gauges.
+    pub fn census(&self) -> HashMap<(ProviderKind, SessionState), i64> {
+        let mut out = HashMap::new();
+        for h in lock(&self.live).values() {
+            *out.entry((h.shared.provider, h.shared.state()))
+                .or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// Starts (or restarts) the session of `account` in this process.
+    pub async fn start(
+        &self,
+        state: &AppState,
+        account: &Account,
+        how: Start,
+    ) -> Result<(), EngineError> {
+        let kind = ProviderKind::parse(&account.provider)
+            .ok_or_else(|| EngineError::ProviderUnavailable(account.provider.clone()))?;
+        let provider = self
+            .providers
+            .get(&kind)
+            .cloned()
+            .ok_or_else(|| EngineError::ProviderUnavailable(account.provider.clone()))?;
+        // A running session of this account is replaced, not doubled.
+        self.stop(account.id, state.config.sessions.teardown_timeout_secs)
+            .await;
+        let cap = state.config.sessions.max_per_process;
+        let mut live = lock(&self.live);
+        if live.len() >= cap {
+            return Err(EngineError::AtCapacity(cap));
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let shared = Arc::new(Shared {
+            provider: kind,
+            state: Mutex::new(account.status),
+            qr: Mutex::new(None),
+            pair: Mutex::new(None),
+        });
+        let generation = self
+            .next_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ctx = task::Ctx {
+            state: state.clone(),
+            account: account.clone(),
+            provider,
+            shared: shared.clone(),
+            generation,
+            how,
+        };
+        let task = tokio::spawn(task::run(ctx, rx));
+        live.insert(
+            account.id,
+            Handle {
+                tx,
+                shared,
+                generation,
+                task,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops a session (keeping its link), waiting at most `timeout_secs`;
+    /// the task is gone afterwards whatever the provider does.
+    pub async fn stop(&self, id: AccountId, timeout_secs: u64) {
+        let Some(handle) = lock(&self.live).remove(&id) else {
+            return;
+        };
+        let (reply, done) = oneshot::channel();
+        let asked = handle.tx.send(Command::Stop { reply }).await.is_ok();
+        let limit = Duration::from_secs(timeout_secs.max(1));
+        if !asked || tokio::time::timeout(limit, done).await.is_err() {
+            tracing::warn!(account.id = %id, "session did not stop in time; aborting its task");
+        }
+        handle.task.abort();
+    }
+
+    /// Logs the number out (unlinks it), bounded by the teardown timeout.
+    pub async fn logout(&self, state: &AppState, account: &Account, reason: &str) {
+        let handle = lock(&self.live).remove(&account.id);
+        let limit = Duration::from_secs(state.config.sessions.teardown_timeout_secs.max(1));
+        if let Some(handle) = handle {
+            let (reply, done) = oneshot::channel();
+            let cmd = Command::Logout {
+                reason: reason.to_string(),
+                reply,
+            };
+            let asked = handle.tx.send(cmd).await.is_ok();
+            let finished = asked && matches!(tokio::time::timeout(limit, done).await, Ok(Ok(())));
+            handle.task.abort();
+            if finished {
+                return;
+            }
+            tracing::warn!(account.id = %account.id, "logout did not finish in time; aborted the session");
+        }
+        // Whatever the provider did, the number ends logged out here.
+        task::settle_logged_out(state, account, reason).await;
+    }
+
+    pub async fn request_pair_code(&self, id: AccountId, phone: &str) -> Result<(), EngineError> {
+        let tx = self.sender(id)?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Command::PairCode {
+            phone: phone.to_string(),
+            reply,
+        })
+        .await
+        .map_err(|_| EngineError::NotRunning)?;
+        Ok(answer.await.map_err(|_| EngineError::NotRunning)??)
+    }
+
+    pub async fn send(&self, id: AccountId, message: OutboundMessage) -> Result<Sent, EngineError> {
+        let tx = self.sender(id)?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Command::Send { message, reply })
+            .await
+            .map_err(|_| EngineError::NotRunning)?;
+        Ok(answer.await.map_err(|_| EngineError::NotRunning)??)
+    }
+
+    fn sender(&self, id: AccountId) -> Result<mpsc::Sender<Command>, EngineError> {
+        lock(&self.live)
+            .get(&id)
+            .map(|h| h.tx.clone())
+            .ok_or(EngineError::NotRunning)
+    }
+
+    /// Called by a task as it ends: removes its handle unless a newer task
+    /// of the same account replaced it already.
+    fn finished(&self, id: AccountId, generation: u64) {
+        let mut live = lock(&self.live);
+        if live.get(&id).is_some_and(|h| h.generation == generation) {
+            live.remove(&id);
+        }
+    }
+
+    /// Restores every session that was linked when Blazz last stopped;
+    /// a link that was in progress cannot survive and is marked failed.
+    pub async fn restore_all(&self, state: &AppState) -> anyhow::Result<usize> {
+        let mut conn = state.db.pool.acquire().await?;
+        let interrupted = blazz_store::accounts::in_states(
+            &mut conn,
+            &[SessionState::QrRequired, SessionState::Authenticating],
+        )
+        .await?;
+        let restorable = blazz_store::accounts::in_states(
+            &mut conn,
+            &[
+                SessionState::Initializing,
+                SessionState::Connected,
+                SessionState::Reconnecting,
+            ],
+        )
+        .await?;
+        drop(conn);
+        for account in interrupted {
+            task::settle(
+                state,
+                &account,
+                SessionState::Failed,
+                "linking was interrupted by a restart; link again",
+            )
+            .await;
+        }
+        let mut n = 0;
+        for account in restorable {
+            match self.start(state, &account, Start::Restore).await {
+                Ok(()) => n += 1,
+                Err(e) => {
+                    tracing::warn!(account.id = %account.id, error = %e, "could not restore a session")
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Stops every session (keeping links) at shutdown.
+    pub async fn stop_all(&self, timeout_secs: u64) {
+        let ids: Vec<AccountId> = lock(&self.live).keys().copied().collect();
+        futures::future::join_all(ids.into_iter().map(|id| self.stop(id, timeout_secs))).await;
+    }
+}

@@ -1,0 +1,394 @@
+//! One session's task: opens the provider connection, follows its events
+//! through the state machine (persisting every change with its outbox
+//! event), takes commands, probes an idle connection, and reconnects with
+//! backoff until it gives up.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use blazz_domain::session::{transition, SessionEvent};
+use blazz_domain::{backoff, SessionState};
+use blazz_provider::{AccountRef, Connection, Provider, ProviderError, ProviderEvent};
+use blazz_store::accounts::{self, Account};
+use blazz_store::outbox;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout, Instant};
+
+use super::{credentials, lock, Command, Shared, Start};
+use crate::state::AppState;
+
+pub(super) struct Ctx {
+    pub state: AppState,
+    pub account: Account,
+    pub provider: Arc<dyn Provider>,
+    pub shared: Arc<Shared>,
+    pub generation: u64,
+    pub how: Start,
+}
+
+/// How handling something ends the current connection.
+enum Next {
+    Continue,
+    Reconnect(String),
+    End,
+}
+
+fn ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(super) async fn run(mut ctx: Ctx, mut cmds: mpsc::Receiver<Command>) {
+    let id = ctx.account.id;
+    let cfg = ctx.state.config.sessions.clone();
+    if ctx.how == Start::Link {
+        if let Err(e) = credentials::forget(&ctx.state, &ctx.account).await {
+            tracing::warn!(account.id = %id, error = %format!("{e:#}"), "could not forget old credentials");
+        }
+    }
+    ctx.apply(SessionEvent::Restart, None).await;
+    let mut failures: u32 = 0;
+    'session: loop {
+        let credentials = match credentials::load(&ctx.state, &ctx.account).await {
+            Ok(c) => c,
+            Err(e) => {
+                let reason = format!("stored credentials cannot be read: {e:#}");
+                ctx.apply(SessionEvent::GaveUp, Some(&reason)).await;
+                break;
+            }
+        };
+        if ctx.how == Start::Restore && credentials.is_none() {
+            ctx.apply(
+                SessionEvent::GaveUp,
+                Some("no stored credentials; link the number again"),
+            )
+            .await;
+            break;
+        }
+        let (events_tx, mut events) = mpsc::channel(256);
+        let account = AccountRef {
+            id: id.to_string(),
+            phone: ctx.account.phone.clone(),
+            credentials,
+        };
+        let opened = ctx.provider.open(account, events_tx).await;
+        let next = match opened {
+            Err(ProviderError::LoggedOut(reason)) => {
+                settle_logged_out(&ctx.state, &ctx.account, &reason).await;
+                Next::End
+            }
+            Err(e) => Next::Reconnect(format!("could not connect: {e}")),
+            Ok(mut conn) => {
+                let next = ctx
+                    .drive(conn.as_mut(), &mut events, &mut cmds, &mut failures)
+                    .await;
+                if !matches!(next, Next::End) || ctx.shared.state() != SessionState::LoggedOut {
+                    let limit = Duration::from_secs(cfg.teardown_timeout_secs.max(1));
+                    let _ = timeout(limit, conn.close()).await;
+                }
+                next
+            }
+        };
+        let reason = match next {
+            Next::End => break,
+            Next::Continue => continue,
+            Next::Reconnect(reason) => reason,
+        };
+        ctx.state
+            .metrics
+            .session_reconnects
+            .with_label_values(&[ctx.shared.provider.as_str()])
+            .inc();
+        failures += 1;
+        if failures > cfg.max_reconnects {
+            let why = format!(
+                "gave up after {} reconnect attempts: {reason}",
+                cfg.max_reconnects
+            );
+            ctx.apply(SessionEvent::GaveUp, Some(&why)).await;
+            break;
+        }
+        ctx.apply(SessionEvent::Disconnected, Some(&reason)).await;
+        let delay = backoff::delay(
+            failures,
+            Duration::from_millis(cfg.reconnect_base_ms),
+            Duration::from_millis(cfg.reconnect_cap_ms),
+            rand::random::<f64>(),
+        );
+        // Wait out the backoff, still answering commands.
+        let wake = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => break,
+                cmd = cmds.recv() => match cmd {
+                    None => break 'session,
+                    Some(Command::Stop { reply }) => { let _ = reply.send(()); break 'session; }
+                    Some(Command::Logout { reason, reply }) => {
+                        settle_logged_out(&ctx.state, &ctx.account, &reason).await;
+                        let _ = reply.send(());
+                        break 'session;
+                    }
+                    Some(other) => refuse(other),
+                }
+            }
+        }
+        ctx.how = Start::Restore;
+    }
+    ctx.state.sessions.finished(id, ctx.generation);
+}
+
+/// Answers a command that cannot run now.
+fn refuse(cmd: Command) {
+    match cmd {
+        Command::PairCode { reply, .. } => {
+            let _ = reply.send(Err(ProviderError::NotConnected));
+        }
+        Command::Send { reply, .. } => {
+            let _ = reply.send(Err(ProviderError::NotConnected));
+        }
+        Command::Logout { reply, .. } | Command::Stop { reply } => {
+            let _ = reply.send(());
+        }
+    }
+}
+
+impl Ctx {
+    /// Runs one connection until it ends or must be replaced.
+    async fn drive(
+        &mut self,
+        conn: &mut dyn Connection,
+        events: &mut mpsc::Receiver<ProviderEvent>,
+        cmds: &mut mpsc::Receiver<Command>,
+        failures: &mut u32,
+    ) -> Next {
+        let cfg = self.state.config.sessions.clone();
+        let idle = Duration::from_secs(cfg.idle_probe_secs.max(1));
+        let mut last_traffic = Instant::now();
+        loop {
+            let connected = self.shared.state() == SessionState::Connected;
+            let next = tokio::select! {
+                event = events.recv() => {
+                    last_traffic = Instant::now();
+                    match event {
+                        None => Next::Reconnect("the provider closed the connection".into()),
+                        Some(event) => self.on_event(event, failures).await,
+                    }
+                }
+                cmd = cmds.recv() => match cmd {
+                    None => Next::End,
+                    Some(cmd) => {
+                        last_traffic = Instant::now();
+                        self.on_command(conn, cmd).await
+                    }
+                },
+                _ = sleep(idle.saturating_sub(last_traffic.elapsed())), if connected => {
+                    // Silent-disconnect detection: no traffic for a while.
+                    let limit = Duration::from_secs(cfg.probe_timeout_secs.max(1));
+                    match timeout(limit, conn.probe()).await {
+                        Ok(Ok(())) => { last_traffic = Instant::now(); Next::Continue }
+                        Ok(Err(e)) => Next::Reconnect(format!("health probe failed: {e}")),
+                        Err(_) => Next::Reconnect("health probe unanswered".into()),
+                    }
+                }
+            };
+            if !matches!(next, Next::Continue) {
+                return next;
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: ProviderEvent, failures: &mut u32) -> Next {
+        match event {
+            ProviderEvent::QrCode { code, expires_at } => {
+                *lock(&self.shared.qr) = Some((code.clone(), expires_at));
+                self.apply(SessionEvent::LinkRequired, None).await;
+                self.publish(
+                    "account.qr_updated",
+                    json!({"code": code, "expires_at": ms(expires_at)}),
+                )
+                .await;
+            }
+            ProviderEvent::PairCode { code, expires_at } => {
+                *lock(&self.shared.pair) = Some((code.clone(), expires_at));
+                self.apply(SessionEvent::LinkRequired, None).await;
+                self.publish(
+                    "account.pair_code",
+                    json!({"code": code, "expires_at": ms(expires_at)}),
+                )
+                .await;
+            }
+            ProviderEvent::Linked {
+                phone,
+                credentials: creds,
+            } => {
+                *lock(&self.shared.qr) = None;
+                *lock(&self.shared.pair) = None;
+                if let Err(e) = credentials::save(&self.state, &self.account, &creds).await {
+                    let reason = format!("could not store the link's credentials: {e:#}");
+                    self.apply(SessionEvent::GaveUp, Some(&reason)).await;
+                    return Next::End;
+                }
+                if let Ok(mut conn) = self.state.db.write().await {
+                    let _ = accounts::set_linked(
+                        &mut conn,
+                        self.account.workspace_id,
+                        self.account.id,
+                        &phone,
+                    )
+                    .await;
+                }
+                self.account.phone = Some(phone);
+                self.apply(SessionEvent::LinkApproved, None).await;
+            }
+            ProviderEvent::LinkTimedOut => {
+                *lock(&self.shared.qr) = None;
+                self.apply(SessionEvent::GaveUp, Some("qr_timeout")).await;
+                return Next::End;
+            }
+            ProviderEvent::Connected => {
+                *failures = 0;
+                self.apply(SessionEvent::Connected, None).await;
+            }
+            ProviderEvent::Disconnected { reason } => return Next::Reconnect(reason),
+            ProviderEvent::LoggedOut { reason } => {
+                settle_logged_out(&self.state, &self.account, &reason).await;
+                *lock(&self.shared.state) = SessionState::LoggedOut;
+                return Next::End;
+            }
+            ProviderEvent::Banned { reason } => {
+                self.apply(SessionEvent::Banned, Some(&reason)).await;
+                return Next::End;
+            }
+            // Messages, receipts, typing and presence are handed on as
+            // events; the inbox stores them (see the inbox issue).
+            ProviderEvent::Message(m) => {
+                self.publish(
+                    "account.message_received",
+                    serde_json::to_value(&m).unwrap_or_default(),
+                )
+                .await;
+            }
+            ProviderEvent::Receipt {
+                provider_message_id,
+                status,
+                at,
+            } => {
+                let body = json!({"provider_message_id": provider_message_id, "status": status, "at": ms(at)});
+                self.publish("account.receipt", body).await;
+            }
+            ProviderEvent::Typing { from, typing } => {
+                self.publish("account.typing", json!({"from": from, "typing": typing}))
+                    .await;
+            }
+            ProviderEvent::Presence { from, available } => {
+                self.publish(
+                    "account.presence",
+                    json!({"from": from, "available": available}),
+                )
+                .await;
+            }
+        }
+        Next::Continue
+    }
+
+    async fn on_command(&mut self, conn: &mut dyn Connection, cmd: Command) -> Next {
+        let limit = Duration::from_secs(self.state.config.sessions.teardown_timeout_secs.max(1));
+        match cmd {
+            Command::PairCode { phone, reply } => {
+                let _ = reply.send(conn.request_pair_code(&phone).await);
+            }
+            Command::Send { message, reply } => {
+                let _ = reply.send(conn.send(message).await);
+            }
+            Command::Logout { reason, reply } => {
+                if timeout(limit, conn.logout()).await.is_err() {
+                    tracing::warn!(account.id = %self.account.id, "the provider did not log out in time");
+                }
+                settle_logged_out(&self.state, &self.account, &reason).await;
+                *lock(&self.shared.state) = SessionState::LoggedOut;
+                let _ = reply.send(());
+                return Next::End;
+            }
+            Command::Stop { reply } => {
+                let _ = timeout(limit, conn.close()).await;
+                let _ = reply.send(());
+                return Next::End;
+            }
+        }
+        Next::Continue
+    }
+
+    /// Moves the state machine; a legal change is persisted and published.
+    async fn apply(&mut self, event: SessionEvent, reason: Option<&str>) {
+        let from = self.shared.state();
+        let to = match transition(from, event) {
+            Ok(to) => to,
+            Err(e) => {
+                tracing::debug!(account.id = %self.account.id, error = %e, "ignored session event");
+                return;
+            }
+        };
+        if to == from && reason.is_none() {
+            return;
+        }
+        *lock(&self.shared.state) = to;
+        self.account.status = to;
+        settle(&self.state, &self.account, to, reason.unwrap_or_default()).await;
+    }
+
+    async fn publish(&self, kind: &str, mut payload: serde_json::Value) {
+        payload["account_id"] = json!(self.account.id.to_string());
+        let written = async {
+            let mut conn = self.state.db.write().await?;
+            outbox::append(&mut conn, Some(self.account.workspace_id), kind, &payload).await
+        }
+        .await;
+        match written {
+            Ok(_) => self.state.committed(),
+            Err(e) => {
+                tracing::warn!(account.id = %self.account.id, error = %format!("{e:#}"), "could not write a session event")
+            }
+        }
+    }
+}
+
+/// Persists a status and its `account.status_changed` event together.
+pub(super) async fn settle(state: &AppState, account: &Account, to: SessionState, reason: &str) {
+    let reason = (!reason.is_empty()).then_some(reason);
+    let written = async {
+        let mut tx = state.db.begin().await?;
+        accounts::set_status(&mut tx, account.workspace_id, account.id, to, reason).await?;
+        let payload = json!({
+            "account_id": account.id.to_string(),
+            "provider": account.provider,
+            "status": to,
+            "reason": reason,
+        });
+        outbox::append(
+            &mut tx,
+            Some(account.workspace_id),
+            "account.status_changed",
+            &payload,
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match written {
+        Ok(()) => state.committed(),
+        Err(e) => {
+            tracing::error!(account.id = %account.id, error = %format!("{e:#}"), "could not persist a session state")
+        }
+    }
+}
+
+/// The number is unlinked: forget its credentials, record `logged_out`.
+pub(super) async fn settle_logged_out(state: &AppState, account: &Account, reason: &str) {
+    if let Err(e) = credentials::forget(state, account).await {
+        tracing::warn!(account.id = %account.id, error = %format!("{e:#}"), "could not forget credentials");
+    }
+    settle(state, account, SessionState::LoggedOut, reason).await;
+}
