@@ -30,6 +30,15 @@ pub enum BenchCommand {
         #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Links and connects N sandbox numbers; prints the time it took and
+    /// the process memory per connected session.
+    Sessions {
+        #[arg(long, default_value_t = 1_000)]
+        count: usize,
+        /// Links started at once.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -59,6 +68,9 @@ pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
                 db::drop_postgres_schema(&base, &schema).await?;
             }
             Ok(())
+        }
+        BenchCommand::Sessions { count, concurrency } => {
+            crate::bench_sessions::run(config, count, concurrency).await
         }
     }
 }

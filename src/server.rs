@@ -103,6 +103,7 @@ pub async fn start_with_bus(
         };
         tasks.push(tokio::spawn(d.run(rx.clone())));
     }
+    state.sessions.start_writer(&state);
     match state.sessions.restore_all(&state).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "restoring linked numbers"),

@@ -151,25 +151,26 @@ async fn pair_code(
     id: AccountId,
     phone: &str,
 ) -> Result<(String, SystemTime), ApiError> {
-    for _ in 0..200 {
-        if let Some(shared) = state.sessions.shared(id) {
-            if shared.state() == SessionState::QrRequired {
-                state.sessions.request_pair_code(id, phone).await?;
-                for _ in 0..200 {
-                    if let Some(pair) = shared.pair() {
-                        return Ok(pair);
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let unavailable = || {
+        ApiError::Unavailable(
+            "pair_code_unavailable",
+            "the provider gave no pair code in time; try again".into(),
+        )
+    };
+    let shared = state.sessions.shared(id).ok_or_else(unavailable)?;
+    let limit = Duration::from_secs(10);
+    let mut states = shared.state.subscribe();
+    let linking = states.wait_for(|s| *s == SessionState::QrRequired);
+    if !matches!(tokio::time::timeout(limit, linking).await, Ok(Ok(_))) {
+        return Err(unavailable());
     }
-    Err(ApiError::Unavailable(
-        "pair_code_unavailable",
-        "the provider gave no pair code in time; try again".into(),
-    ))
+    let mut pairs = shared.pair.subscribe();
+    state.sessions.request_pair_code(id, phone).await?;
+    let pair = match tokio::time::timeout(limit, pairs.wait_for(Option::is_some)).await {
+        Ok(Ok(pair)) => pair.clone(),
+        _ => None,
+    };
+    pair.ok_or_else(unavailable)
 }
 
 /// Reconnects a number whose session failed or stopped, with its stored link.

@@ -21,13 +21,28 @@ pub async fn load(state: &AppState, account: &Account) -> anyhow::Result<Option<
     Ok(found.map(|z| z.to_vec()))
 }
 
-pub async fn save(state: &AppState, account: &Account, credentials: &[u8]) -> anyhow::Result<()> {
-    let mut conn = state.db.write().await?;
-    secrets::put(&state.keyring, &mut conn, &secret_ref(account), credentials).await
+/// Seals credentials for `account`: where they go, the key id, the value.
+pub fn seal(
+    state: &AppState,
+    account: &Account,
+    credentials: &[u8],
+) -> anyhow::Result<(SecretRef, String, String)> {
+    let r = secret_ref(account);
+    let sealed = state.keyring.seal(&secrets::binding(&r), credentials)?;
+    let key_id = secrets::sealed_key_id(&sealed)?.to_string();
+    Ok((r, key_id, sealed))
 }
 
 pub async fn forget(state: &AppState, account: &Account) -> anyhow::Result<()> {
-    let mut conn = state.db.write().await?;
-    secrets::delete(&mut conn, &secret_ref(account)).await?;
+    let r = secret_ref(account);
+    // Most numbers being linked have nothing stored: spare the writer.
+    let stored = {
+        let mut conn = state.db.pool.acquire().await?;
+        blazz_store::secrets::get(&mut conn, &r).await?.is_some()
+    };
+    if stored {
+        let mut conn = state.db.write().await?;
+        secrets::delete(&mut conn, &r).await?;
+    }
     Ok(())
 }

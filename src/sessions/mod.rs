@@ -4,6 +4,7 @@
 
 mod credentials;
 mod task;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +14,7 @@ use blazz_domain::{AccountId, SessionState};
 use blazz_provider::{OutboundMessage, Provider, ProviderError, ProviderKind, Sent};
 use blazz_sandbox::{SandboxNetwork, SandboxProvider, Timing};
 use blazz_store::accounts::Account;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -37,12 +38,13 @@ pub(crate) enum Command {
     },
 }
 
-/// What the rest of Blazz can read of a live session without asking it.
+/// What the rest of Blazz can read (or wait for) of a live session without
+/// asking it: watch channels that the session's task updates.
 pub struct Shared {
     pub provider: ProviderKind,
-    pub state: Mutex<SessionState>,
-    pub qr: Mutex<Option<(String, SystemTime)>>,
-    pub pair: Mutex<Option<(String, SystemTime)>>,
+    pub state: watch::Sender<SessionState>,
+    pub qr: watch::Sender<Option<(String, SystemTime)>>,
+    pub pair: watch::Sender<Option<(String, SystemTime)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -51,13 +53,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub fn state(&self) -> SessionState {
-        *lock(&self.state)
+        *self.state.borrow()
     }
     pub fn qr(&self) -> Option<(String, SystemTime)> {
-        lock(&self.qr).clone()
+        self.qr.borrow().clone()
     }
     pub fn pair(&self) -> Option<(String, SystemTime)> {
-        lock(&self.pair).clone()
+        self.pair.borrow().clone()
     }
 }
 
@@ -91,6 +93,8 @@ pub enum Start {
 }
 
 pub struct Sessions {
+    writes: writer::Queue,
+    writer_inbox: Mutex<Option<writer::Inbox>>,
     providers: HashMap<ProviderKind, Arc<dyn Provider>>,
     live: Mutex<HashMap<AccountId, Handle>>,
     next_generation: std::sync::atomic::AtomicU64,
@@ -117,12 +121,32 @@ impl Sessions {
                 }),
             );
         }
+        let (writes, inbox) = mpsc::unbounded_channel();
         Self {
+            writes,
+            writer_inbox: Mutex::new(Some(inbox)),
             providers,
             live: Mutex::new(HashMap::new()),
             next_generation: std::sync::atomic::AtomicU64::new(1),
             sandbox,
         }
+    }
+
+    /// Starts the task that commits session writes in groups; call once,
+    /// before any session starts.
+    pub fn start_writer(&self, state: &AppState) {
+        if let Some(inbox) = lock(&self.writer_inbox).take() {
+            tokio::spawn(writer::run(state.clone(), inbox));
+        }
+    }
+
+    /// Queues a write and waits until it is committed; false if it failed.
+    pub(crate) async fn write(&self, write: writer::Write) -> bool {
+        let (done, committed) = oneshot::channel();
+        if self.writes.send((write, done)).is_err() {
+            return false;
+        }
+        committed.await.unwrap_or(false)
     }
 
     /// Whether accounts of this provider can be created here.
@@ -173,9 +197,9 @@ impl Sessions {
         let (tx, rx) = mpsc::channel(64);
         let shared = Arc::new(Shared {
             provider: kind,
-            state: Mutex::new(account.status),
-            qr: Mutex::new(None),
-            pair: Mutex::new(None),
+            state: watch::Sender::new(account.status),
+            qr: watch::Sender::new(None),
+            pair: watch::Sender::new(None),
         });
         let generation = self
             .next_generation

@@ -9,13 +9,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use blazz_domain::session::{transition, SessionEvent};
 use blazz_domain::{backoff, SessionState};
 use blazz_provider::{AccountRef, Connection, Provider, ProviderError, ProviderEvent};
-use blazz_store::accounts::{self, Account};
-use blazz_store::outbox;
+use blazz_store::accounts::Account;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout, Instant};
 
-use super::{credentials, lock, Command, Shared, Start};
+use super::writer::Write;
+use super::{credentials, Command, Shared, Start};
 use crate::state::AppState;
 
 pub(super) struct Ctx {
@@ -202,7 +202,9 @@ impl Ctx {
     async fn on_event(&mut self, event: ProviderEvent, failures: &mut u32) -> Next {
         match event {
             ProviderEvent::QrCode { code, expires_at } => {
-                *lock(&self.shared.qr) = Some((code.clone(), expires_at));
+                self.shared
+                    .qr
+                    .send_replace(Some((code.clone(), expires_at)));
                 self.apply(SessionEvent::LinkRequired, None).await;
                 self.publish(
                     "account.qr_updated",
@@ -211,7 +213,9 @@ impl Ctx {
                 .await;
             }
             ProviderEvent::PairCode { code, expires_at } => {
-                *lock(&self.shared.pair) = Some((code.clone(), expires_at));
+                self.shared
+                    .pair
+                    .send_replace(Some((code.clone(), expires_at)));
                 self.apply(SessionEvent::LinkRequired, None).await;
                 self.publish(
                     "account.pair_code",
@@ -223,27 +227,36 @@ impl Ctx {
                 phone,
                 credentials: creds,
             } => {
-                *lock(&self.shared.qr) = None;
-                *lock(&self.shared.pair) = None;
-                if let Err(e) = credentials::save(&self.state, &self.account, &creds).await {
-                    let reason = format!("could not store the link's credentials: {e:#}");
-                    self.apply(SessionEvent::GaveUp, Some(&reason)).await;
+                self.shared.qr.send_replace(None);
+                self.shared.pair.send_replace(None);
+                // The sealed credentials and the number commit together.
+                let stored = match credentials::seal(&self.state, &self.account, &creds) {
+                    Ok((secret, key_id, sealed)) => {
+                        let write = Write::Linked {
+                            workspace: self.account.workspace_id,
+                            account: self.account.id,
+                            phone: phone.clone(),
+                            secret,
+                            key_id,
+                            sealed,
+                        };
+                        self.state.sessions.write(write).await
+                    }
+                    Err(e) => {
+                        tracing::error!(account.id = %self.account.id, error = %format!("{e:#}"), "sealing credentials");
+                        false
+                    }
+                };
+                if !stored {
+                    let reason = "could not store the link's credentials";
+                    self.apply(SessionEvent::GaveUp, Some(reason)).await;
                     return Next::End;
-                }
-                if let Ok(mut conn) = self.state.db.write().await {
-                    let _ = accounts::set_linked(
-                        &mut conn,
-                        self.account.workspace_id,
-                        self.account.id,
-                        &phone,
-                    )
-                    .await;
                 }
                 self.account.phone = Some(phone);
                 self.apply(SessionEvent::LinkApproved, None).await;
             }
             ProviderEvent::LinkTimedOut => {
-                *lock(&self.shared.qr) = None;
+                self.shared.qr.send_replace(None);
                 self.apply(SessionEvent::GaveUp, Some("qr_timeout")).await;
                 return Next::End;
             }
@@ -254,7 +267,7 @@ impl Ctx {
             ProviderEvent::Disconnected { reason } => return Next::Reconnect(reason),
             ProviderEvent::LoggedOut { reason } => {
                 settle_logged_out(&self.state, &self.account, &reason).await;
-                *lock(&self.shared.state) = SessionState::LoggedOut;
+                self.shared.state.send_replace(SessionState::LoggedOut);
                 return Next::End;
             }
             ProviderEvent::Banned { reason } => {
@@ -307,7 +320,7 @@ impl Ctx {
                     tracing::warn!(account.id = %self.account.id, "the provider did not log out in time");
                 }
                 settle_logged_out(&self.state, &self.account, &reason).await;
-                *lock(&self.shared.state) = SessionState::LoggedOut;
+                self.shared.state.send_replace(SessionState::LoggedOut);
                 let _ = reply.send(());
                 return Next::End;
             }
@@ -333,55 +346,42 @@ impl Ctx {
         if to == from && reason.is_none() {
             return;
         }
-        *lock(&self.shared.state) = to;
+        self.shared.state.send_replace(to);
         self.account.status = to;
         settle(&self.state, &self.account, to, reason.unwrap_or_default()).await;
     }
 
-    async fn publish(&self, kind: &str, mut payload: serde_json::Value) {
+    async fn publish(&self, kind: &'static str, mut payload: serde_json::Value) {
         payload["account_id"] = json!(self.account.id.to_string());
-        let written = async {
-            let mut conn = self.state.db.write().await?;
-            outbox::append(&mut conn, Some(self.account.workspace_id), kind, &payload).await
-        }
-        .await;
-        match written {
-            Ok(_) => self.state.committed(),
-            Err(e) => {
-                tracing::warn!(account.id = %self.account.id, error = %format!("{e:#}"), "could not write a session event")
-            }
+        let write = Write::Event {
+            workspace: self.account.workspace_id,
+            kind,
+            payload,
+        };
+        if !self.state.sessions.write(write).await {
+            tracing::warn!(account.id = %self.account.id, kind, "could not write a session event");
         }
     }
 }
 
 /// Persists a status and its `account.status_changed` event together.
 pub(super) async fn settle(state: &AppState, account: &Account, to: SessionState, reason: &str) {
-    let reason = (!reason.is_empty()).then_some(reason);
-    let written = async {
-        let mut tx = state.db.begin().await?;
-        accounts::set_status(&mut tx, account.workspace_id, account.id, to, reason).await?;
-        let payload = json!({
-            "account_id": account.id.to_string(),
-            "provider": account.provider,
-            "status": to,
-            "reason": reason,
-        });
-        outbox::append(
-            &mut tx,
-            Some(account.workspace_id),
-            "account.status_changed",
-            &payload,
-        )
-        .await?;
-        tx.commit().await?;
-        anyhow::Ok(())
-    }
-    .await;
-    match written {
-        Ok(()) => state.committed(),
-        Err(e) => {
-            tracing::error!(account.id = %account.id, error = %format!("{e:#}"), "could not persist a session state")
-        }
+    let reason = (!reason.is_empty()).then(|| reason.to_string());
+    let event = json!({
+        "account_id": account.id.to_string(),
+        "provider": account.provider,
+        "status": to,
+        "reason": reason,
+    });
+    let write = Write::Status {
+        workspace: account.workspace_id,
+        account: account.id,
+        to,
+        reason,
+        event,
+    };
+    if !state.sessions.write(write).await {
+        tracing::error!(account.id = %account.id, status = %to, "could not persist a session state");
     }
 }
 

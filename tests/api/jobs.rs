@@ -357,6 +357,7 @@ impl Job for LongDoneQuickly {
 }
 
 const CHILD_ENV: &str = "TEST_CHILD_WORKER_DB";
+const CHILD_DIR_ENV: &str = "TEST_CHILD_WORKER_DIR";
 
 #[tokio::test]
 async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
@@ -364,7 +365,8 @@ async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
         // Child: a worker with a short lease that will be killed mid-job.
         let mut registry = Registry::builtin();
         registry.register::<Long>();
-        let mut config = crate::helpers::test_config(std::path::Path::new("."));
+        let dir = std::env::var(CHILD_DIR_ENV).unwrap();
+        let mut config = crate::helpers::test_config(std::path::Path::new(&dir));
         config.jobs.lease_secs = 2;
         let db = blazz_store::Db::connect(&url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -391,6 +393,7 @@ async fn a_job_held_by_a_killed_process_is_run_again_not_lost() {
             "--nocapture",
         ])
         .env(CHILD_ENV, &url)
+        .env(CHILD_DIR_ENV, testdb.dir.path())
         .spawn()
         .unwrap();
     let mut held = false;

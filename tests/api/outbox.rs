@@ -177,6 +177,8 @@ async fn an_event_committed_before_a_kill_is_published_after_restart() {
     };
     let mut child = std::process::Command::new(blazz)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(testdb.dir.path())
         .env("BLAZZ_DATABASE_URL", &url)
         .env("BLAZZ_OUTBOX__DISPATCH", "false")
         .stderr(std::process::Stdio::null())
