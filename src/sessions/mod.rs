@@ -83,6 +83,32 @@ pub enum EngineError {
     Provider(#[from] ProviderError),
 }
 
+/// Runs a session's task; if it panics, the number is marked failed and its
+/// slot freed, and no other session notices.
+async fn supervise(
+    state: AppState,
+    account: Account,
+    generation: u64,
+    ctx: task::Ctx,
+    rx: mpsc::Receiver<Command>,
+) {
+    use futures::FutureExt;
+    let outcome = std::panic::AssertUnwindSafe(task::run(ctx, rx))
+        .catch_unwind()
+        .await;
+    if let Err(panic) = outcome {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        tracing::error!(account.id = %account.id, panic = %what, "a session crashed");
+        let reason = format!("the session crashed: {what}");
+        task::settle(&state, &account, SessionState::Failed, &reason).await;
+        state.sessions.finished(account.id, generation);
+    }
+}
+
 /// How a session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
@@ -95,7 +121,7 @@ pub enum Start {
 pub struct Sessions {
     writes: writer::Queue,
     writer_inbox: Mutex<Option<writer::Inbox>>,
-    providers: HashMap<ProviderKind, Arc<dyn Provider>>,
+    providers: Mutex<HashMap<ProviderKind, Arc<dyn Provider>>>,
     live: Mutex<HashMap<AccountId, Handle>>,
     next_generation: std::sync::atomic::AtomicU64,
     pub sandbox: Option<SandboxNetwork>,
@@ -125,7 +151,7 @@ impl Sessions {
         Self {
             writes,
             writer_inbox: Mutex::new(Some(inbox)),
-            providers,
+            providers: Mutex::new(providers),
             live: Mutex::new(HashMap::new()),
             next_generation: std::sync::atomic::AtomicU64::new(1),
             sandbox,
@@ -151,7 +177,13 @@ impl Sessions {
 
     /// Whether accounts of this provider can be created here.
     pub fn supports(&self, kind: ProviderKind) -> bool {
-        self.providers.contains_key(&kind)
+        lock(&self.providers).contains_key(&kind)
+    }
+
+    /// Puts `provider` behind accounts of its kind (the real providers
+    /// register here; tests install fakes).
+    pub fn install_provider(&self, provider: Arc<dyn Provider>) {
+        lock(&self.providers).insert(provider.kind(), provider);
     }
 
     pub fn shared(&self, id: AccountId) -> Option<Arc<Shared>> {
@@ -181,8 +213,7 @@ impl Sessions {
     ) -> Result<(), EngineError> {
         let kind = ProviderKind::parse(&account.provider)
             .ok_or_else(|| EngineError::ProviderUnavailable(account.provider.clone()))?;
-        let provider = self
-            .providers
+        let provider = lock(&self.providers)
             .get(&kind)
             .cloned()
             .ok_or_else(|| EngineError::ProviderUnavailable(account.provider.clone()))?;
@@ -212,7 +243,13 @@ impl Sessions {
             generation,
             how,
         };
-        let task = tokio::spawn(task::run(ctx, rx));
+        let task = tokio::spawn(supervise(
+            state.clone(),
+            account.clone(),
+            generation,
+            ctx,
+            rx,
+        ));
         live.insert(
             account.id,
             Handle {

@@ -9,6 +9,8 @@
 
 mod helpers;
 
+mod engine;
+
 mod auth;
 mod errors;
 mod health;
