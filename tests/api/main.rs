@@ -18,6 +18,7 @@ mod jobs;
 mod members;
 mod numbers;
 mod outbox;
+mod restart;
 mod schema;
 mod secrets;
 mod tenancy;
