@@ -2,7 +2,6 @@
 //! sign-up, and `blazz user create`.
 
 use blazz_domain::{slug, Email, Role};
-use blazz_store::audit::Actor;
 use blazz_store::users::User;
 use blazz_store::workspaces::Workspace;
 use blazz_store::{is_unique_violation, members, users, workspaces, Db};
@@ -70,11 +69,7 @@ pub async fn create(
     };
     let ws = workspaces::create(&mut tx, &slug::slugify(&ws_name), &ws_name).await?;
     members::add(&mut tx, ws.id, user.id, Role::Owner).await?;
-    let actor = Actor {
-        kind: "user",
-        id: Some(user.id.to_string()),
-        name: user.name.clone(),
-    };
+    let actor = super::user_actor(&user);
     super::record(
         &mut tx,
         ws.id,

@@ -2,7 +2,6 @@
 //! the inviter (and logged) for them to pass on.
 
 use blazz_domain::{Email, InvitationId, Role};
-use blazz_store::audit::Actor;
 use blazz_store::invitations::{self, Invitation, NewInvitation};
 use blazz_store::users::User;
 use blazz_store::{is_unique_violation, members, now_ms, users};
@@ -176,11 +175,7 @@ pub async fn accept(state: &AppState, secret: &str, who: Acceptor<'_>) -> Result
     {
         members::add(&mut tx, inv.workspace_id, user.id, inv.role).await?;
     }
-    let actor = Actor {
-        kind: "user",
-        id: Some(user.id.to_string()),
-        name: user.name.clone(),
-    };
+    let actor = super::user_actor(&user);
     super::record(
         &mut tx,
         inv.workspace_id,

@@ -50,6 +50,15 @@ pub async fn record(
     .await
 }
 
+/// The actor for changes a signed-in person makes.
+pub fn user_actor(user: &blazz_store::users::User) -> Actor {
+    Actor {
+        kind: "user",
+        id: Some(user.id.to_string()),
+        name: user.name.clone(),
+    }
+}
+
 /// The actor for changes made from the command line by the operator.
 pub fn cli_actor() -> Actor {
     Actor {
