@@ -250,7 +250,7 @@ impl Sessions {
             ctx,
             rx,
         ));
-        live.insert(
+        let replaced = live.insert(
             account.id,
             Handle {
                 tx,
@@ -259,6 +259,11 @@ impl Sessions {
                 task,
             },
         );
+        if let Some(old) = replaced {
+            // Two starts raced past the stop above: keep one task only.
+            tracing::warn!(account.id = %account.id, "a concurrent start replaced a session");
+            old.task.abort();
+        }
         Ok(())
     }
 
