@@ -66,6 +66,15 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub sessions: SessionsConfig,
     pub sandbox: SandboxConfig,
+    pub contacts: ContactsConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContactsConfig {
+    /// ISO 3166 country (e.g. `GB`) for phone numbers written without
+    /// their country code; unset: such numbers are refused.
+    pub default_country: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -186,6 +195,7 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             sessions: SessionsConfig::default(),
             sandbox: SandboxConfig::default(),
+            contacts: ContactsConfig::default(),
         }
     }
 }

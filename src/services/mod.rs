@@ -3,6 +3,7 @@
 //! the three commit together or not at all.
 
 pub mod accounts;
+pub mod contacts;
 pub mod invitations;
 pub mod members;
 pub mod numbers;

@@ -35,6 +35,9 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{id}",       "",                    "token_not_found"),
     ("GET",    "/api/v1/jobs/{id}",         "",                    "job_not_found"),
     ("POST",   "/api/v1/jobs/{id}/retry",   "",                    "job_not_found"),
+    ("GET",    "/api/v1/contacts/{id}",     "",                    "contact_not_found"),
+    ("PATCH",  "/api/v1/contacts/{id}",     r#"{"name": "taken"}"#, "contact_not_found"),
+    ("DELETE", "/api/v1/contacts/{id}",     "",                    "contact_not_found"),
     ("GET",    "/api/v1/accounts/{id}",     "",                    "account_not_found"),
     ("DELETE", "/api/v1/accounts/{id}",     "",                    "account_not_found"),
     ("POST",   "/api/v1/accounts/{id}/link", "",                   "account_not_found"),
@@ -84,6 +87,8 @@ struct Holdings {
     job: i64,
     /// A sandbox number, linked and connected.
     account: String,
+    contact: String,
+    contact_phone: String,
 }
 
 impl Holdings {
@@ -103,6 +108,7 @@ impl Holdings {
             "tokens" => vec![self.owner_token_id.clone(), self.script_token_id.clone()],
             "jobs" => vec![self.job.to_string()],
             "accounts" | "sandbox" => vec![self.account.clone()],
+            "contacts" => vec![self.contact.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -133,6 +139,8 @@ impl Holdings {
             self.script_token.clone(),
             self.script_token[..12].to_string(),
             self.account.clone(),
+            self.contact.clone(),
+            self.contact_phone.clone(),
         ]
     }
 }
@@ -237,8 +245,22 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         .unwrap();
     let job = dead_job(app, tenant.id).await;
     let account = crate::numbers::connected_account(app, &tenant.token).await;
+    let contact_phone = if name == "Alpha" {
+        "+14155552671"
+    } else {
+        "+14155552672"
+    };
+    let contact = create(
+        app,
+        &tenant.token,
+        "/api/v1/contacts",
+        json!({"phone": contact_phone, "name": name}),
+    )
+    .await;
     Holdings {
         account,
+        contact: contact["id"].as_str().unwrap().to_string(),
+        contact_phone: contact_phone.to_string(),
         owner_id: owner["user_id"].as_str().unwrap().to_string(),
         member_id: member.id.to_string(),
         member_email,
@@ -265,6 +287,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/jobs",
         "/api/v1/workspace",
         "/api/v1/accounts",
+        "/api/v1/contacts",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {
@@ -415,6 +438,10 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
         "/api/v1/jobs?state=dead",
         "/api/v1/workspace",
         "/api/v1/me",
+        "/api/v1/accounts",
+        "/api/v1/contacts",
+        "/api/v1/contacts?q=Alpha",
+        "/api/v1/contacts?q=4155552671",
     ] {
         let (status, body) = app.get(&b.tenant.token, path).await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -428,7 +455,10 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
         // Not vacuous: B's own things are there.
         let own = b.secrets();
         assert!(
-            path.starts_with("/api/v1/jobs") || own.iter().any(|s| text.contains(s.as_str())),
+            // (searches for A's name and number rightly find nothing)
+            path.starts_with("/api/v1/jobs")
+                || path.contains("?q=")
+                || own.iter().any(|s| text.contains(s.as_str())),
             "{path}: {text}"
         );
     }

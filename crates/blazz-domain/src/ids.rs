@@ -71,6 +71,8 @@ typed_id!(
     AuditId,
     /// A linked WhatsApp number (a sandbox, web or cloud account).
     AccountId,
+    /// A person a workspace talks to.
+    ContactId,
 );
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod contacts;
 pub mod invitations;
 pub mod jobs;
 pub mod me;
@@ -107,6 +108,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))
         .routes(routes!(jobs::retry))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::get, accounts::delete))
         .routes(routes!(accounts::link))
