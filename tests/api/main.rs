@@ -12,6 +12,7 @@ mod helpers;
 mod engine;
 
 mod auth;
+mod canned;
 mod contacts;
 mod errors;
 mod health;

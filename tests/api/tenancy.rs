@@ -35,6 +35,10 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{id}",       "",                    "token_not_found"),
     ("GET",    "/api/v1/jobs/{id}",         "",                    "job_not_found"),
     ("POST",   "/api/v1/jobs/{id}/retry",   "",                    "job_not_found"),
+    ("GET",    "/api/v1/canned-replies/{id}", "",                  "canned_reply_not_found"),
+    ("PATCH",  "/api/v1/canned-replies/{id}", r#"{"body": "x"}"#,   "canned_reply_not_found"),
+    ("DELETE", "/api/v1/canned-replies/{id}", "",                  "canned_reply_not_found"),
+    ("POST",   "/api/v1/canned-replies/{id}/render", r#"{"contact_id": "x"}"#, "canned_reply_not_found"),
     ("GET",    "/api/v1/contacts/{id}",     "",                    "contact_not_found"),
     ("PATCH",  "/api/v1/contacts/{id}",     r#"{"name": "taken"}"#, "contact_not_found"),
     ("DELETE", "/api/v1/contacts/{id}",     "",                    "contact_not_found"),
@@ -89,6 +93,7 @@ struct Holdings {
     account: String,
     contact: String,
     contact_phone: String,
+    canned: String,
 }
 
 impl Holdings {
@@ -109,6 +114,7 @@ impl Holdings {
             "jobs" => vec![self.job.to_string()],
             "accounts" | "sandbox" => vec![self.account.clone()],
             "contacts" => vec![self.contact.clone()],
+            "canned-replies" => vec![self.canned.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -141,6 +147,7 @@ impl Holdings {
             self.account.clone(),
             self.contact.clone(),
             self.contact_phone.clone(),
+            self.canned.clone(),
         ]
     }
 }
@@ -257,7 +264,15 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         json!({"phone": contact_phone, "name": name}),
     )
     .await;
+    let canned = create(
+        app,
+        &tenant.token,
+        "/api/v1/canned-replies",
+        json!({"shortcut": "hi", "body": "Hi"}),
+    )
+    .await;
     Holdings {
+        canned: canned["id"].as_str().unwrap().to_string(),
         account,
         contact: contact["id"].as_str().unwrap().to_string(),
         contact_phone: contact_phone.to_string(),
@@ -288,6 +303,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/workspace",
         "/api/v1/accounts",
         "/api/v1/contacts",
+        "/api/v1/canned-replies",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {

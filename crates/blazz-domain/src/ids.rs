@@ -73,6 +73,8 @@ typed_id!(
     AccountId,
     /// A person a workspace talks to.
     ContactId,
+    /// A canned reply (a shared snippet).
+    CannedReplyId,
 );
 
 #[cfg(test)]

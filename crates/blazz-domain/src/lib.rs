@@ -9,6 +9,7 @@ pub mod phone;
 pub mod role;
 pub mod session;
 pub mod slug;
+pub mod template;
 
 pub use email::Email;
 pub use ids::*;

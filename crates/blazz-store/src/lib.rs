@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod canned;
 pub mod contacts;
 pub mod db;
 pub mod invitations;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod canned;
 pub mod contacts;
 pub mod invitations;
 pub mod jobs;
@@ -108,6 +109,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))
         .routes(routes!(jobs::retry))
+        .routes(routes!(canned::list, canned::create))
+        .routes(routes!(canned::get, canned::update, canned::delete))
+        .routes(routes!(canned::render))
         .routes(routes!(contacts::list, contacts::create))
         .routes(routes!(contacts::get, contacts::update, contacts::delete))
         .routes(routes!(accounts::list, accounts::create))
