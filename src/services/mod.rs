@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod contacts_io;
 pub mod invitations;
 pub mod members;
 pub mod numbers;

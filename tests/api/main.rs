@@ -14,6 +14,7 @@ mod engine;
 mod auth;
 mod canned;
 mod contacts;
+mod contacts_io;
 mod errors;
 mod health;
 mod jobs;

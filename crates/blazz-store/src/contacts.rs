@@ -222,3 +222,47 @@ pub async fn list(conn: &mut Conn, ws: WorkspaceId, f: &Filter) -> anyhow::Resul
     .await?;
     with_tags(conn, ws, rows).await
 }
+
+/// The workspace's contacts with these phones (any number of them).
+pub async fn by_phones(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    phones: &[String],
+) -> anyhow::Result<Vec<Contact>> {
+    let mut out = Vec::with_capacity(phones.len());
+    for chunk in phones.chunks(500) {
+        // Bound parameters, $2..$n: phones come from the client.
+        let marks = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND phone IN ({marks})"
+        );
+        let mut q = sqlx::query_as::<_, Row>(&sql).bind(ws.to_string());
+        for p in chunk {
+            q = q.bind(p.clone());
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        out.extend(with_tags(conn, ws, rows).await?);
+    }
+    Ok(out)
+}
+
+/// Every contact of the workspace, oldest first, a page at a time (export).
+pub async fn page_after(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    after: Option<ContactId>,
+    limit: i64,
+) -> anyhow::Result<Vec<Contact>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+    ))
+    .bind(ws.to_string())
+    .bind(after.map(|a| a.to_string()))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    with_tags(conn, ws, rows).await
+}

@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::contacts::{self as service, Changes};
+use crate::services::contacts_io as service_io;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -191,4 +192,52 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     service::delete(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// The CSV text, with a header line.
+    pub csv: String,
+    #[serde(default)]
+    pub mapping: service_io::Mapping,
+    /// Tags added to every imported contact.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only check the file: report what would happen, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Imports contacts from CSV (up to 64 MiB): matched by phone, so importing
+/// a file again changes nothing; bad rows are reported by line and skipped.
+#[utoipa::path(post, path = "/contacts/import", tag = "contacts", request_body = ImportBody,
+    responses((status = 200, body = service_io::ImportReport), (status = 422, body = super::ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(b): Json<ImportBody>,
+) -> ApiResult<Json<service_io::ImportReport>> {
+    let report =
+        service_io::import(&state, &caller, &b.csv, &b.mapping, &b.tags, b.dry_run).await?;
+    Ok(Json(report))
+}
+
+/// All contacts as CSV: phone, name, tags, notes, opted_out, custom fields.
+#[utoipa::path(get, path = "/contacts/export", tag = "contacts",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let csv = service_io::export(&state, &caller).await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"contacts.csv\"",
+        ),
+    ];
+    Ok((headers, csv).into_response())
 }

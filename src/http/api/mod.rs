@@ -95,6 +95,9 @@ impl PageQuery {
     }
 }
 
+/// Contact imports take bigger bodies than the rest of the API.
+pub const IMPORT_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me::get))
@@ -113,6 +116,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(canned::get, canned::update, canned::delete))
         .routes(routes!(canned::render))
         .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::export))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(contacts::import))
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES)),
+        )
         .routes(routes!(contacts::get, contacts::update, contacts::delete))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::get, accounts::delete))
