@@ -124,6 +124,17 @@ pub struct SandboxConfig {
     /// Delays before an outbound message is delivered, then read, in ms.
     pub delivered_after_ms: u64,
     pub read_after_ms: u64,
+    /// Whether a sandbox number that messages contacts who never wrote to
+    /// it faster than the limits below is banned, as WhatsApp bans real
+    /// numbers (each number can be switched through the sandbox API).
+    pub enforce_pacing: bool,
+    /// The limits: messages to contacts who never wrote, per sliding
+    /// minute, hour and day (Blazz's pacing defaults for `web` numbers).
+    pub pacing_per_minute: u32,
+    pub pacing_per_hour: u32,
+    pub pacing_per_day: u32,
+    /// How long a number that crossed a limit stays banned, in seconds.
+    pub pacing_ban_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -258,6 +269,11 @@ impl Default for SandboxConfig {
             qr_codes: 6,
             delivered_after_ms: 500,
             read_after_ms: 2_000,
+            enforce_pacing: true,
+            pacing_per_minute: 20,
+            pacing_per_hour: 500,
+            pacing_per_day: 5_000,
+            pacing_ban_secs: 3_600,
         }
     }
 }

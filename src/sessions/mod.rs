@@ -138,6 +138,13 @@ impl Sessions {
                 delivered_after: Duration::from_millis(config.sandbox.delivered_after_ms),
                 read_after: Duration::from_millis(config.sandbox.read_after_ms),
             })
+            .with_pacing(blazz_sandbox::Pacing {
+                enforce: config.sandbox.enforce_pacing,
+                per_minute: config.sandbox.pacing_per_minute,
+                per_hour: config.sandbox.pacing_per_hour,
+                per_day: config.sandbox.pacing_per_day,
+                ban: Duration::from_secs(config.sandbox.pacing_ban_secs),
+            })
         });
         if let Some(network) = &sandbox {
             providers.insert(

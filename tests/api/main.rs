@@ -22,6 +22,7 @@ mod members;
 mod numbers;
 mod outbox;
 mod restart;
+mod sandbox;
 mod schema;
 mod secrets;
 mod tenancy;

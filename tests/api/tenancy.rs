@@ -55,6 +55,9 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/sandbox/accounts/{id}/silence", "",        "account_not_found"),
     ("POST",   "/api/v1/sandbox/accounts/{id}/logout", "",         "account_not_found"),
     ("POST",   "/api/v1/sandbox/accounts/{id}/ban", "",            "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/presence", r#"{"from": "+15550001111", "available": true}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/outage", r#"{"down": true}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/pacing", r#"{"enforce": false}"#, "account_not_found"),
 ];
 
 /// One row of the walk, ready to send.

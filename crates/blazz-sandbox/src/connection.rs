@@ -1,7 +1,8 @@
 //! Connections to the sandbox network: linking (rotating QR codes, pair
-//! codes), restoring with credentials, sending with receipts, faults.
+//! codes), restoring with credentials, sending with receipts and pacing
+//! enforcement, faults.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use blazz_provider::{
     AccountRef, Connection, EventSender, OutboundMessage, Provider, ProviderError, ProviderEvent,
@@ -47,10 +48,11 @@ impl Provider for SandboxProvider {
         let refusal = {
             let mut phones = net.phones();
             let phone = phones.entry(account.id.clone()).or_default();
-            if phone.banned {
-                Some(ProviderEvent::Banned {
-                    reason: "the number is banned".into(),
-                })
+            if phone.down {
+                return Err(ProviderError::Transient("network unreachable".into()));
+            }
+            if let Some(why) = phone.banned_now(Instant::now()) {
+                Some(ProviderEvent::Banned { reason: why.into() })
             } else if let Some(creds) = &account.credentials {
                 // The network outlives Blazz: a device it has not seen in
                 // this process (Blazz restarted) is one it linked before.
@@ -259,6 +261,11 @@ impl Connection for SandboxConnection {
                 message.to
             )));
         }
+        // The message that crosses a pacing limit is the one WhatsApp
+        // refuses; the ban reaches the engine as an event.
+        self.net
+            .count_send(&self.account, &message.to, Instant::now())
+            .map_err(ProviderError::Permanent)?;
         let id = format!("SBX{}", random_code(20).to_uppercase());
         let (events, timing) = (self.events.clone(), self.net.timing.clone());
         let receipt_id = id.clone();

@@ -7,10 +7,17 @@
 //! matters: QR codes rotate (first after 60 s, then every 20 s), six codes
 //! and linking times out; a phone approves by scanning the current code (or
 //! typing the pair code); the link hands out credentials that restore the
-//! session later without a new scan.
+//! session later without a new scan. A number that messages contacts who
+//! never wrote to it too fast is banned for a while (`Pacing`), as real
+//! numbers are; faults (drops, silence, outages, bans) happen on demand.
 
 mod connection;
 mod network;
+mod pacing;
+
+#[cfg(test)]
+mod tests;
 
 pub use connection::SandboxProvider;
 pub use network::{SandboxError, SandboxNetwork, Timing};
+pub use pacing::Pacing;

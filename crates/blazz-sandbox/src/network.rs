@@ -1,12 +1,14 @@
 //! The network and its phones. Everything a test or a demo does "from the
 //! phone" or "from a customer" goes through here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use blazz_provider::{InboundMessage, ProviderEvent};
 use tokio::sync::mpsc;
+
+use crate::pacing::{ColdSends, Pacing};
 
 #[derive(Debug, Clone)]
 pub struct Timing {
@@ -60,6 +62,17 @@ pub(crate) struct Phone {
     pub device: Option<String>,
     pub number: Option<String>,
     pub banned: bool,
+    /// Banned for crossing the pacing limits, until then.
+    pub banned_until: Option<Instant>,
+    /// The network is unreachable for this number (an outage).
+    pub down: bool,
+    /// Contacts who wrote to this number: messages to them are never
+    /// counted against the pacing limits.
+    pub wrote: HashSet<String>,
+    /// Messages to everyone else, over the last day.
+    pub cold: ColdSends,
+    /// Pacing enforcement switched on or off for this number alone.
+    pub enforce: Option<bool>,
     /// The phone unlinked its device: old credentials stop working.
     pub unlinked: bool,
     /// A connection that answers nothing (silent disconnect).
@@ -68,24 +81,128 @@ pub(crate) struct Phone {
     pub live: Option<mpsc::UnboundedSender<Control>>,
 }
 
+impl Phone {
+    /// Why the network refuses this number now, if it does; an expired
+    /// temporary ban is lifted on the way.
+    pub fn banned_now(&mut self, now: Instant) -> Option<&'static str> {
+        if self.banned {
+            return Some("the number is banned");
+        }
+        match self.banned_until {
+            Some(until) if now < until => Some("the number is temporarily banned"),
+            Some(_) => {
+                self.banned_until = None;
+                None
+            }
+            None => None,
+        }
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct SandboxNetwork {
     phones: Arc<Mutex<HashMap<String, Phone>>>,
+    pacing: Arc<Mutex<Pacing>>,
     pub timing: Timing,
+}
+
+/// A poisoned lock only means a panic elsewhere mid-update; what it guards
+/// is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SandboxNetwork {
     pub fn new(timing: Timing) -> Self {
         Self {
             phones: Arc::default(),
+            pacing: Arc::default(),
             timing,
         }
     }
 
+    /// The same network with these pacing limits (the defaults otherwise).
+    pub fn with_pacing(self, pacing: Pacing) -> Self {
+        self.set_pacing(pacing);
+        self
+    }
+
     pub(crate) fn phones(&self) -> MutexGuard<'_, HashMap<String, Phone>> {
-        // A poisoned lock only means a panic elsewhere mid-update; the map
-        // itself is still usable.
-        self.phones.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.phones)
+    }
+
+    pub fn pacing(&self) -> Pacing {
+        *lock(&self.pacing)
+    }
+
+    /// Changes the pacing limits of every number (per-number switches of
+    /// enforcement stay as they are).
+    pub fn set_pacing(&self, pacing: Pacing) {
+        *lock(&self.pacing) = pacing;
+    }
+
+    /// Switches pacing enforcement on or off for one number (tests that
+    /// need raw speed switch it off).
+    pub fn enforce_pacing(&self, account: &str, enforce: bool) {
+        self.phones()
+            .entry(account.to_string())
+            .or_default()
+            .enforce = Some(enforce);
+    }
+
+    /// Counts a message from `account` to `to` against the pacing limits;
+    /// past one, the number is banned for a while and its live connection
+    /// told so. The error is the ban's reason.
+    pub(crate) fn count_send(&self, account: &str, to: &str, now: Instant) -> Result<(), String> {
+        let pacing = self.pacing();
+        let (reason, live) = {
+            let mut phones = self.phones();
+            let Some(phone) = phones.get_mut(account) else {
+                return Ok(());
+            };
+            if !phone.enforce.unwrap_or(pacing.enforce) || phone.wrote.contains(to) {
+                return Ok(());
+            }
+            let Some(breach) = phone.cold.record(now, &pacing) else {
+                return Ok(());
+            };
+            phone.banned_until = Some(now + pacing.ban);
+            phone.cold.clear();
+            (breach.reason(), phone.live.take())
+        };
+        if let Some(live) = live {
+            let e = ProviderEvent::Banned {
+                reason: reason.clone(),
+            };
+            let _ = live.send(Control::Event(e));
+        }
+        Err(reason)
+    }
+
+    /// The network becomes unreachable for this number (`down`), or
+    /// reachable again. While down, its live connection drops and every
+    /// connection attempt fails.
+    pub fn outage(&self, account: &str, down: bool) {
+        let live = {
+            let mut phones = self.phones();
+            let phone = phones.entry(account.to_string()).or_default();
+            phone.down = down;
+            if down {
+                phone.live.take()
+            } else {
+                None
+            }
+        };
+        if let Some(live) = live {
+            let _ = live.send(Control::Drop);
+        }
+    }
+
+    /// Whether the number is banned now, for good or for a while.
+    pub fn is_banned(&self, account: &str) -> bool {
+        self.phones()
+            .get_mut(account)
+            .is_some_and(|p| p.banned_now(Instant::now()).is_some())
     }
 
     /// The phone approves a link by the code it saw (QR or pair code).
@@ -132,9 +249,18 @@ impl SandboxNetwork {
         live.send(c).map_err(|_| SandboxError::NotConnected)
     }
 
-    /// A customer message arrives at this number.
+    /// A customer message arrives at this number. From then on the
+    /// customer is a contact who wrote first: messages to them are free of
+    /// the pacing limits.
     pub fn inbound(&self, account: &str, message: InboundMessage) -> Result<(), SandboxError> {
-        self.control(account, Control::Event(ProviderEvent::Message(message)))
+        let from = message.from.clone();
+        let mut phones = self.phones();
+        let phone = phones.get_mut(account).ok_or(SandboxError::NotConnected)?;
+        let live = phone.live.as_ref().ok_or(SandboxError::NotConnected)?;
+        live.send(Control::Event(ProviderEvent::Message(message)))
+            .map_err(|_| SandboxError::NotConnected)?;
+        phone.wrote.insert(from);
+        Ok(())
     }
 
     pub fn typing(&self, account: &str, from: &str, typing: bool) -> Result<(), SandboxError> {

@@ -99,8 +99,9 @@ async fn set_tags(
     id: ContactId,
     tags: &[String],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM contact_tags WHERE workspace_id = $1 AND contact_id = $2")
-        .bind(ws.to_string())
+    // By contact id alone (the caller holds a contact of `ws`): the primary
+    // key serves it.
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1")
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -123,16 +124,19 @@ async fn tags_of(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // The ids were read from our own rows (UUIDs), so listing them is safe.
+    // The ids were read from this workspace's own contact rows (UUIDs), so
+    // listing them is safe and scopes the query. Filtering by workspace too
+    // would lead SQLite to the (workspace, tag) index and a scan of every
+    // tag of the workspace per call; by contact id the primary key serves.
+    let _ = ws;
     let list = ids
         .iter()
         .map(|i| format!("'{i}'"))
         .collect::<Vec<_>>()
         .join(",");
     Ok(sqlx::query_as(&format!(
-        "SELECT contact_id, tag FROM contact_tags WHERE workspace_id = $1 AND contact_id IN ({list}) ORDER BY tag"
+        "SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({list}) ORDER BY tag"
     ))
-    .bind(ws.to_string())
     .fetch_all(conn)
     .await?)
 }

@@ -136,6 +136,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox::silence))
         .routes(routes!(sandbox::logout))
         .routes(routes!(sandbox::ban))
+        .routes(routes!(sandbox::presence))
+        .routes(routes!(sandbox::outage))
+        .routes(routes!(sandbox::pacing_switch))
 }
 
 /// Milliseconds since the epoch as RFC 3339, for API bodies.

@@ -1,6 +1,7 @@
 //! The sandbox "phone" and its customers: approve a link, inject inbound
-//! messages, typing and presence, and cause faults. Only for sandbox
-//! numbers, and only when `sandbox.enabled`.
+//! messages, typing and presence, cause faults (drops, silence, outages,
+//! logout, bans) and switch pacing enforcement. Only for sandbox numbers,
+//! and only when `sandbox.enabled`. See docs/sandbox.md.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -46,6 +47,17 @@ async fn network(
     Ok(net)
 }
 
+fn check_phone(field: &str, phone: &str) -> Result<(), ApiError> {
+    let digits = phone.strip_prefix('+').unwrap_or_default();
+    if digits.len() < 7 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            "invalid_phone",
+            format!("{field} must be in E.164 form, e.g. +15551234567"),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scan {
@@ -76,6 +88,30 @@ pub struct Inbound {
 pub struct Typing {
     pub from: String,
     pub typing: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Presence {
+    /// The customer's number (E.164).
+    pub from: String,
+    /// Online (true) or offline (false).
+    pub available: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// The network is unreachable for this number (true), or back (false).
+    pub down: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacingSwitch {
+    /// Whether this number is banned for messaging contacts who never
+    /// wrote to it faster than the pacing limits.
+    pub enforce: bool,
 }
 
 /// The phone approves the link with the code it saw.
@@ -115,12 +151,7 @@ pub async fn inbound(
             ))
         }
     };
-    if !b.from.starts_with('+') || b.from.len() < 8 {
-        return Err(ApiError::invalid(
-            "invalid_phone",
-            "from must be in E.164 form",
-        ));
-    }
+    check_phone("from", &b.from)?;
     let message = InboundMessage {
         provider_message_id: b
             .id
@@ -147,6 +178,56 @@ pub async fn typing(
     let net = network(&state, &caller, id).await?;
     net.typing(&id.to_string(), &b.from, b.typing)?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// A customer comes online or goes offline.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/presence", tag = "sandbox", params(("id" = String, Path)),
+    request_body = Presence,
+    responses((status = 202), (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
+pub async fn presence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<Presence>,
+) -> ApiResult<StatusCode> {
+    let net = network(&state, &caller, id).await?;
+    check_phone("from", &b.from)?;
+    net.presence(&id.to_string(), &b.from, b.available)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The network becomes unreachable for this number (`down: true`): the
+/// live connection drops and every reconnect fails until `down: false`.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/outage", tag = "sandbox", params(("id" = String, Path)),
+    request_body = Outage,
+    responses((status = 204), (status = 404, body = crate::http::api::ErrorBody)))]
+pub async fn outage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<Outage>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id)
+        .await?
+        .outage(&id.to_string(), b.down);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Switches pacing enforcement for this number: off, it may message
+/// contacts who never wrote as fast as it likes (tests that need speed).
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/pacing", tag = "sandbox", params(("id" = String, Path)),
+    request_body = PacingSwitch,
+    responses((status = 204), (status = 404, body = crate::http::api::ErrorBody)))]
+pub async fn pacing_switch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<PacingSwitch>,
+) -> ApiResult<StatusCode> {
+    network(&state, &caller, id)
+        .await?
+        .enforce_pacing(&id.to_string(), b.enforce);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The network drops the connection (the link stays; Blazz reconnects).
