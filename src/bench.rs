@@ -93,7 +93,8 @@ async fn queue(
     let mut config = base.clone();
     // The benchmark's key file (if one is made) goes with its database, not
     // into the operator's data directory.
-    config.data_dir = std::env::temp_dir().join(format!("blazz-bench-{}-{label}", std::process::id()));
+    config.data_dir =
+        std::env::temp_dir().join(format!("blazz-bench-{}-{label}", std::process::id()));
     config.jobs.workers = workers;
     config.jobs.batch = batch;
     config.jobs.poll_ms = 5;
@@ -135,7 +136,7 @@ async fn queue(
     let done =
         store_jobs::list(&mut conn, None, Some(blazz_domain::JobState::Done), None, 1).await?;
     anyhow::ensure!(!done.is_empty() || n == 0, "no job completed");
-    let _ = std::fs::remove_dir_all(&config.data_dir);
+    let _ = std::fs::remove_dir_all(&state.config.data_dir);
     let total = enqueue + drain;
     let rate = |d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!(
