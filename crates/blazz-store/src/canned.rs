@@ -94,13 +94,7 @@ pub async fn list(
     ws: WorkspaceId,
     prefix: Option<&str>,
 ) -> anyhow::Result<Vec<CannedReply>> {
-    let pattern = prefix.map(|p| {
-        let escaped = p
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("{escaped}%")
-    });
+    let pattern = prefix.map(|p| format!("{}%", crate::like_escape(p)));
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM canned_replies WHERE workspace_id = $1 \
          AND ($2 IS NULL OR shortcut LIKE $2 ESCAPE '\\') ORDER BY shortcut LIMIT 500"

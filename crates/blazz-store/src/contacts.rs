@@ -201,14 +201,10 @@ pub struct Filter {
 
 /// Newest first.
 pub async fn list(conn: &mut Conn, ws: WorkspaceId, f: &Filter) -> anyhow::Result<Vec<Contact>> {
-    let pattern = f.search.as_ref().map(|s| {
-        let escaped = s
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let pattern = f
+        .search
+        .as_ref()
+        .map(|s| format!("%{}%", crate::like_escape(&s.to_lowercase())));
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM contacts c WHERE workspace_id = $1 \
          AND ($2 IS NULL OR LOWER(COALESCE(name, '')) LIKE $2 ESCAPE '\\' OR phone LIKE $2 ESCAPE '\\') \

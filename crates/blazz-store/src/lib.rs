@@ -35,6 +35,14 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
+/// `s` as a literal inside a `LIKE ... ESCAPE '\'` pattern: `%`, `_` and
+/// `\` lose their special meaning.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// Whether an error is a unique-constraint violation (on either dialect).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {

@@ -46,12 +46,11 @@ pub async fn list(
     let limit = q.limit();
     let mut conn = state.db.pool.acquire().await?;
     let entries = audit::list(&mut conn, caller.workspace_id, before, limit).await?;
-    let next_cursor = (entries.len() as i64 == limit)
-        .then(|| entries.last().map(|e| e.id.to_string()))
-        .flatten();
-    let data = entries
-        .into_iter()
-        .map(|e| AuditEntryView {
+    let page = Page::of(
+        entries,
+        limit,
+        |e| e.id.to_string(),
+        |e| AuditEntryView {
             id: e.id.to_string(),
             actor_kind: e.actor_kind,
             actor_id: e.actor_id,
@@ -61,7 +60,7 @@ pub async fn list(
             target_id: e.target_id,
             details: e.details,
             created_at: rfc3339(e.created_at),
-        })
-        .collect();
-    Ok(Json(Page { data, next_cursor }))
+        },
+    );
+    Ok(Json(page))
 }

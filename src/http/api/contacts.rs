@@ -116,7 +116,7 @@ pub async fn list(
         ),
         None => None,
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let limit = super::page_limit(q.limit);
     let filter = Filter {
         search: q
             .q
@@ -129,13 +129,12 @@ pub async fn list(
     };
     let mut conn = state.db.pool.acquire().await?;
     let found = contacts::list(&mut conn, caller.workspace_id, &filter).await?;
-    let next_cursor = (found.len() as i64 == limit)
-        .then(|| found.last().map(|c| c.id.to_string()))
-        .flatten();
-    Ok(Json(Page {
-        data: found.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    Ok(Json(Page::of(
+        found,
+        limit,
+        |c| c.id.to_string(),
+        Into::into,
+    )))
 }
 
 /// Adds a contact; a phone number already in the workspace is 409.

@@ -82,16 +82,15 @@ pub async fn list(
         ),
         None => None,
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let limit = super::page_limit(q.limit);
     let mut conn = state.db.pool.acquire().await?;
     let rows = jobs::list(&mut conn, Some(caller.workspace_id), st, before, limit).await?;
-    let next_cursor = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|j| j.id.to_string()))
-        .flatten();
-    Ok(Json(Page {
-        data: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    Ok(Json(Page::of(
+        rows,
+        limit,
+        |j| j.id.to_string(),
+        Into::into,
+    )))
 }
 
 /// One job.

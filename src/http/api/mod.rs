@@ -78,6 +78,28 @@ impl<T: ToSchema> Page<T> {
             next_cursor: None,
         }
     }
+
+    /// A page of `rows` asked for with `limit`: a full page points on to
+    /// the next through the last row's cursor.
+    pub fn of<R>(
+        rows: Vec<R>,
+        limit: i64,
+        cursor: impl Fn(&R) -> String,
+        view: impl FnMut(R) -> T,
+    ) -> Self {
+        let next_cursor = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(cursor))
+            .flatten();
+        Self {
+            data: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// The page size asked for, 1 to 200 (default 50).
+pub fn page_limit(asked: Option<i64>) -> i64 {
+    asked.unwrap_or(50).clamp(1, 200)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -91,7 +113,7 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(50).clamp(1, 200)
+        page_limit(self.limit)
     }
 }
 
