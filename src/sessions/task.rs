@@ -287,6 +287,7 @@ impl Ctx {
                 provider_message_id,
                 status,
                 at,
+                error: _,
             } => {
                 let body = json!({"provider_message_id": provider_message_id, "status": status, "at": ms(at)});
                 self.publish("account.receipt", body).await;

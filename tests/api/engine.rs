@@ -144,12 +144,13 @@ async fn a_crashing_session_is_marked_failed_and_others_carry_on() {
     let crashing = web_account(&app, &t.token).await;
     let id: blazz_domain::AccountId = crashing.parse().unwrap();
     let message = OutboundMessage {
+        id: uuid::Uuid::now_v7().simple().to_string(),
         to: "+15550001111".into(),
         body: blazz_provider::MessageBody::Text {
             text: "hello".into(),
         },
         reply_to: None,
-        idempotency_key: None,
+        media: None,
     };
     // The provider panics inside the session task.
     let sent = app.state().sessions.send(id, message).await;

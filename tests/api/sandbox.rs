@@ -29,12 +29,13 @@ fn cold(i: usize) -> String {
 /// the error.
 async fn send(app: &TestApp, account: &str, to: &str) -> Result<String, String> {
     let message = OutboundMessage {
+        id: uuid::Uuid::now_v7().simple().to_string(),
         to: to.into(),
         body: MessageBody::Text {
             text: "Hello from the shop".into(),
         },
         reply_to: None,
-        idempotency_key: None,
+        media: None,
     };
     app.state()
         .sessions

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use tokio::sync::mpsc;
 
-pub use message::{InboundMessage, MessageBody, OutboundMessage};
+pub use message::{InboundMessage, Media, MessageBody, OutboundMessage};
 
 /// Which network a number is linked through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -92,6 +92,8 @@ pub enum ProviderEvent {
         provider_message_id: String,
         status: ReceiptStatus,
         at: SystemTime,
+        /// Why, when `status` is `Failed`.
+        error: Option<String>,
     },
     /// A customer is typing (or stopped) in a chat.
     Typing {

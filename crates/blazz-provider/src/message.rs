@@ -53,15 +53,31 @@ pub enum MessageBody {
     },
 }
 
+/// The bytes of a media message as they cross the boundary. Providers
+/// download inbound media themselves and hand the bytes over; Blazz stores
+/// them before the message is recorded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Media {
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub data: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboundMessage {
+    /// Blazz's id for this send, fixed before the first attempt. Networks
+    /// that let the client choose the message id (WhatsApp Web, the
+    /// sandbox) use it as the message id, so a resend after a crash is the
+    /// same message to them, never a second one.
+    pub id: String,
     /// The recipient, E.164.
     pub to: String,
     pub body: MessageBody,
     /// The provider id of the message this one quotes.
     pub reply_to: Option<String>,
-    /// Blazz's idempotency key: a provider that can dedupe uses it.
-    pub idempotency_key: Option<String>,
+    /// The bytes of `body`'s media, if it has any.
+    #[serde(skip)]
+    pub media: Option<Media>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,4 +91,7 @@ pub struct InboundMessage {
     pub reply_to: Option<String>,
     /// Unix milliseconds, as the provider timestamps it.
     pub timestamp_ms: i64,
+    /// The bytes of `body`'s media, if it has any.
+    #[serde(skip)]
+    pub media: Option<Media>,
 }

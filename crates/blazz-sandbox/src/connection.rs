@@ -275,6 +275,7 @@ impl Connection for SandboxConnection {
                 provider_message_id: receipt_id.clone(),
                 status,
                 at: SystemTime::now(),
+                error: None,
             };
             if events.send(r(ReceiptStatus::Delivered)).await.is_ok() {
                 tokio::time::sleep(timing.read_after).await;

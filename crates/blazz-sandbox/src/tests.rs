@@ -73,10 +73,11 @@ async fn linked(net: &SandboxNetwork, account: &str) -> (Box<dyn Connection>, Ev
 
 fn text(to: &str) -> OutboundMessage {
     OutboundMessage {
+        id: format!("T{}", rand::random::<u64>()),
         to: to.into(),
         body: MessageBody::Text { text: "hi".into() },
         reply_to: None,
-        idempotency_key: None,
+        media: None,
     }
 }
 
@@ -90,6 +91,7 @@ fn from(customer: &str) -> InboundMessage {
         },
         reply_to: None,
         timestamp_ms: 0,
+        media: None,
     }
 }
 

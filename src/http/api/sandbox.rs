@@ -161,6 +161,7 @@ pub async fn inbound(
         body,
         reply_to: b.reply_to,
         timestamp_ms: blazz_store::now_ms(),
+        media: None,
     };
     net.inbound(&id.to_string(), message)?;
     Ok(StatusCode::ACCEPTED)
