@@ -67,6 +67,24 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub sandbox: SandboxConfig,
     pub contacts: ContactsConfig,
+    pub media: MediaConfig,
+    pub messages: MessagesConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// How long a message may wait for its number to be reachable (retried
+    /// with backoff meanwhile) before it is marked failed, in seconds.
+    pub send_timeout_secs: u64,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        Self {
+            send_timeout_secs: 24 * 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -75,6 +93,46 @@ pub struct ContactsConfig {
     /// ISO 3166 country (e.g. `GB`) for phone numbers written without
     /// their country code; unset: such numbers are refused.
     pub default_country: Option<String>,
+}
+
+/// Where media bytes are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaBackend {
+    /// A folder on this machine (`local_dir`, default `data_dir/media`).
+    #[default]
+    Local,
+    /// An S3 bucket, or an S3-compatible store (MinIO, R2, ...).
+    S3,
+}
+
+/// Media storage and the size limits per kind (WhatsApp's by default).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    pub store: MediaBackend,
+    /// The folder of the local store; unset: `data_dir/media`.
+    pub local_dir: Option<PathBuf>,
+    pub s3_bucket: Option<String>,
+    /// Unset: `us-east-1` (what MinIO expects too).
+    pub s3_region: Option<String>,
+    /// For S3-compatible stores, e.g. `http://127.0.0.1:9000`; unset: AWS.
+    pub s3_endpoint: Option<String>,
+    /// Both or neither; neither: the ambient AWS credentials (instance
+    /// profile, web identity).
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// Allow a plain-HTTP endpoint (a MinIO on the same host).
+    pub s3_allow_http: bool,
+    /// Address the bucket as `endpoint/bucket/key` (MinIO) instead of
+    /// `bucket.endpoint/key`.
+    pub s3_path_style: bool,
+    /// Largest accepted file per kind, in bytes.
+    pub max_image_bytes: u64,
+    pub max_video_bytes: u64,
+    pub max_audio_bytes: u64,
+    pub max_document_bytes: u64,
+    pub max_sticker_bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -135,6 +193,11 @@ pub struct SandboxConfig {
     pub pacing_per_day: u32,
     /// How long a number that crossed a limit stays banned, in seconds.
     pub pacing_ban_secs: u64,
+    /// A file where the network writes every message it accepts (one JSON
+    /// line, written before the send is answered) and reads them back on
+    /// start, so that a resend after a crash or restart is still the same
+    /// message. Unset: the network remembers in memory only.
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,6 +270,29 @@ impl Default for Config {
             sessions: SessionsConfig::default(),
             sandbox: SandboxConfig::default(),
             contacts: ContactsConfig::default(),
+            media: MediaConfig::default(),
+            messages: MessagesConfig::default(),
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            store: MediaBackend::Local,
+            local_dir: None,
+            s3_bucket: None,
+            s3_region: None,
+            s3_endpoint: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            s3_path_style: true,
+            max_image_bytes: 5_000_000,
+            max_video_bytes: 16_000_000,
+            max_audio_bytes: 16_000_000,
+            max_document_bytes: 100_000_000,
+            max_sticker_bytes: 500_000,
         }
     }
 }
@@ -274,6 +360,7 @@ impl Default for SandboxConfig {
             pacing_per_hour: 500,
             pacing_per_day: 5_000,
             pacing_ban_secs: 3_600,
+            journal: None,
         }
     }
 }
@@ -355,6 +442,28 @@ mod tests {
 
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "[jobs]\nwokers = 9\n").unwrap();
+        assert!(Config::load(Some(&bad)).is_err());
+    }
+
+    #[test]
+    fn media_defaults_to_the_local_folder_and_reads_s3_settings() {
+        let config = Config::default();
+        assert_eq!(config.media.store, MediaBackend::Local);
+        assert_eq!(config.media.max_image_bytes, 5_000_000);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s3.toml");
+        std::fs::write(
+            &file,
+            "[media]\nstore = \"s3\"\ns3_bucket = \"blazz\"\ns3_secret_access_key = \"hunter2\"\nmax_sticker_bytes = 100000\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.media.store, MediaBackend::S3);
+        assert_eq!(config.media.s3_bucket.as_deref(), Some("blazz"));
+        assert_eq!(config.media.max_sticker_bytes, 100_000);
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[media]\ns3_bukket = \"x\"\n").unwrap();
         assert!(Config::load(Some(&bad)).is_err());
     }
 }

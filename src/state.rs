@@ -28,6 +28,10 @@ pub struct Inner {
     pub keyring: crate::secrets::LiveKeyring,
     /// The live sessions of linked numbers owned by this process.
     pub sessions: crate::sessions::Sessions,
+    /// Where media bytes are kept (a local folder, or S3).
+    pub media: crate::media::MediaStore,
+    /// One sender per chat at a time (keeps a chat's messages in order).
+    pub inbox: crate::inbox::ChatLocks,
 }
 
 pub struct Limiters {
@@ -53,6 +57,7 @@ impl AppState {
         };
         let sessions = crate::sessions::Sessions::new(&config);
         let keyring = crate::secrets::LiveKeyring::load(&config.secrets, &config.data_dir)?;
+        let media = crate::media::MediaStore::from_config(&config)?;
         Ok(Self(Arc::new(Inner {
             db,
             bus,
@@ -63,6 +68,8 @@ impl AppState {
             outbox_wake: Arc::new(Notify::new()),
             keyring,
             sessions,
+            media,
+            inbox: crate::inbox::ChatLocks::default(),
         })))
     }
 

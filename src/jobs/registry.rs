@@ -21,6 +21,7 @@ impl Registry {
     pub fn builtin() -> Self {
         let mut r = Self::default();
         r.register::<super::builtin::Noop>();
+        r.register::<crate::inbox::send::SendMessage>();
         r
     }
 

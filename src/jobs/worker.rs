@@ -200,6 +200,7 @@ async fn janitor(state: AppState, mut shutdown: watch::Receiver<bool>) {
             let _ = jobs::prune_done(&mut conn, keep_jobs).await;
             let _ = blazz_store::outbox::prune_published(&mut conn, keep_events).await;
             let _ = blazz_store::sessions::delete_expired(&mut conn).await;
+            let _ = blazz_store::messages::prune_early_receipts(&mut conn, 7 * 86_400_000).await;
         }
     }
 }

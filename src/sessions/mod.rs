@@ -29,6 +29,16 @@ pub(crate) enum Command {
         message: OutboundMessage,
         reply: oneshot::Sender<Result<Sent, ProviderError>>,
     },
+    MarkRead {
+        chat: String,
+        ids: Vec<String>,
+        reply: oneshot::Sender<Result<(), ProviderError>>,
+    },
+    Typing {
+        chat: String,
+        typing: bool,
+        reply: oneshot::Sender<Result<(), ProviderError>>,
+    },
     Logout {
         reason: String,
         reply: oneshot::Sender<()>,
@@ -146,6 +156,16 @@ impl Sessions {
                 ban: Duration::from_secs(config.sandbox.pacing_ban_secs),
             })
         });
+        if let (Some(network), Some(path)) = (&sandbox, &config.sandbox.journal) {
+            match network.open_journal(path) {
+                Ok(read) => tracing::info!(journal = %path.display(), messages = read.messages,
+                    skipped = read.skipped, "sandbox journal read back"),
+                // The network refuses sends until it can remember them.
+                Err(e) => {
+                    tracing::error!(error = %e, "sandbox sends will fail: the journal cannot be opened")
+                }
+            }
+        }
         if let Some(network) = &sandbox {
             providers.insert(
                 ProviderKind::Sandbox,
@@ -329,6 +349,39 @@ impl Sessions {
         tx.send(Command::Send { message, reply })
             .await
             .map_err(|_| EngineError::NotRunning)?;
+        Ok(answer.await.map_err(|_| EngineError::NotRunning)??)
+    }
+
+    /// Sends read receipts for `ids` (provider ids) in the chat with `chat`.
+    pub async fn mark_read(
+        &self,
+        id: AccountId,
+        chat: &str,
+        ids: Vec<String>,
+    ) -> Result<(), EngineError> {
+        let tx = self.sender(id)?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Command::MarkRead {
+            chat: chat.to_string(),
+            ids,
+            reply,
+        })
+        .await
+        .map_err(|_| EngineError::NotRunning)?;
+        Ok(answer.await.map_err(|_| EngineError::NotRunning)??)
+    }
+
+    /// Shows (or stops showing) "typing…" in the chat with `chat`.
+    pub async fn typing(&self, id: AccountId, chat: &str, typing: bool) -> Result<(), EngineError> {
+        let tx = self.sender(id)?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Command::Typing {
+            chat: chat.to_string(),
+            typing,
+            reply,
+        })
+        .await
+        .map_err(|_| EngineError::NotRunning)?;
         Ok(answer.await.map_err(|_| EngineError::NotRunning)??)
     }
 

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use blazz_domain::session::{transition, SessionEvent};
+use blazz_domain::MessageStatus;
 use blazz_domain::{backoff, SessionState};
-use blazz_provider::{AccountRef, Connection, Provider, ProviderError, ProviderEvent};
+use blazz_provider::{
+    AccountRef, Connection, InboundMessage, Provider, ProviderError, ProviderEvent, ReceiptStatus,
+};
 use blazz_store::accounts::Account;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -16,6 +19,7 @@ use tokio::time::{sleep, timeout, Instant};
 
 use super::writer::Write;
 use super::{credentials, Command, Shared, Start};
+use crate::inbox::inbound::{Inbound, Receipt};
 use crate::state::AppState;
 
 pub(super) struct Ctx {
@@ -148,6 +152,9 @@ fn refuse(cmd: Command) {
         Command::Send { reply, .. } => {
             let _ = reply.send(Err(ProviderError::NotConnected));
         }
+        Command::MarkRead { reply, .. } | Command::Typing { reply, .. } => {
+            let _ = reply.send(Err(ProviderError::NotConnected));
+        }
         Command::Logout { reply, .. } | Command::Stop { reply } => {
             let _ = reply.send(());
         }
@@ -274,23 +281,29 @@ impl Ctx {
                 self.apply(SessionEvent::Banned, Some(&reason)).await;
                 return Next::End;
             }
-            // Messages, receipts, typing and presence are handed on as
-            // events; the inbox stores them (see the inbox issue).
-            ProviderEvent::Message(m) => {
-                self.publish(
-                    "account.message_received",
-                    serde_json::to_value(&m).unwrap_or_default(),
-                )
-                .await;
-            }
+            ProviderEvent::Message(m) => self.on_message(m).await,
             ProviderEvent::Receipt {
                 provider_message_id,
                 status,
                 at,
-                error: _,
+                error,
             } => {
-                let body = json!({"provider_message_id": provider_message_id, "status": status, "at": ms(at)});
-                self.publish("account.receipt", body).await;
+                let status = match status {
+                    ReceiptStatus::Sent => MessageStatus::Sent,
+                    ReceiptStatus::Delivered => MessageStatus::Delivered,
+                    ReceiptStatus::Read => MessageStatus::Read,
+                    ReceiptStatus::Failed => MessageStatus::Failed,
+                };
+                let receipt = Receipt {
+                    workspace: self.account.workspace_id,
+                    account: self.account.id,
+                    provider_message_id,
+                    status,
+                    at: ms(at),
+                    error,
+                };
+                self.persist(|| Write::Receipt(receipt.clone()), "a receipt")
+                    .await;
             }
             ProviderEvent::Typing { from, typing } => {
                 self.publish("account.typing", json!({"from": from, "typing": typing}))
@@ -315,6 +328,16 @@ impl Ctx {
             }
             Command::Send { message, reply } => {
                 let _ = reply.send(conn.send(message).await);
+            }
+            Command::MarkRead { chat, ids, reply } => {
+                let _ = reply.send(conn.mark_read(&chat, &ids).await);
+            }
+            Command::Typing {
+                chat,
+                typing,
+                reply,
+            } => {
+                let _ = reply.send(conn.typing(&chat, typing).await);
             }
             Command::Logout { reason, reply } => {
                 if timeout(limit, conn.logout()).await.is_err() {
@@ -350,6 +373,39 @@ impl Ctx {
         self.shared.state.send_replace(to);
         self.account.status = to;
         settle(&self.state, &self.account, to, reason.unwrap_or_default()).await;
+    }
+
+    /// Stores a message from a contact (its media first). A message is
+    /// never dropped for a failed write: the write is retried until it
+    /// lands or the session is stopped.
+    async fn on_message(&self, m: InboundMessage) {
+        let from = match blazz_domain::Phone::from_network(&m.from) {
+            Ok(p) => p.as_str().to_string(),
+            Err(e) => {
+                tracing::warn!(account.id = %self.account.id, from = %m.from, error = %e, "ignored a message from an address that is not a phone number");
+                return;
+            }
+        };
+        let ws = self.account.workspace_id;
+        let media_id = crate::inbox::media::keep_inbound(&self.state, ws, &m).await;
+        let inbound = Inbound {
+            workspace: ws,
+            account: self.account.id,
+            message: InboundMessage { from, ..m },
+            media_id,
+        };
+        self.persist(|| Write::Inbound(inbound.clone()), "a message")
+            .await;
+    }
+
+    /// Queues a write, retrying with backoff while the store refuses it.
+    async fn persist(&self, write: impl Fn() -> Write, what: &str) {
+        let mut delay = Duration::from_millis(50);
+        while !self.state.sessions.write(write()).await {
+            tracing::warn!(account.id = %self.account.id, what, "could not store; retrying");
+            sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
     }
 
     async fn publish(&self, kind: &'static str, mut payload: serde_json::Value) {

@@ -30,7 +30,11 @@ pub(crate) enum Write {
         key_id: String,
         sealed: String,
     },
-    /// An event only (QR code rotated, message received...).
+    /// A message from a contact (stored once, however often it arrives).
+    Inbound(crate::inbox::inbound::Inbound),
+    /// A status of a message this number sent.
+    Receipt(crate::inbox::inbound::Receipt),
+    /// An event only (QR code rotated, typing...).
     Event {
         workspace: WorkspaceId,
         kind: &'static str,
@@ -90,6 +94,12 @@ async fn commit(state: &AppState, batch: &[(Write, oneshot::Sender<bool>)]) -> a
             } => {
                 blazz_store::secrets::put(&mut tx, secret, key_id, sealed).await?;
                 accounts::set_linked(&mut tx, *workspace, *account, phone).await?;
+            }
+            Write::Inbound(inbound) => {
+                crate::inbox::inbound::record(&mut tx, inbound).await?;
+            }
+            Write::Receipt(receipt) => {
+                crate::inbox::inbound::apply_receipt(&mut tx, receipt).await?;
             }
             Write::Event {
                 workspace,

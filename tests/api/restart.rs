@@ -8,14 +8,20 @@ use serde_json::{json, Value};
 
 use crate::helpers::{TestDb, PASSWORD};
 
-struct Serve {
+/// `blazz serve` as a child process, killed (SIGKILL) by the test.
+pub struct Serve {
     child: Child,
-    base: String,
-    client: reqwest::Client,
+    pub base: String,
+    pub client: reqwest::Client,
 }
 
 impl Serve {
     async fn start(url: &str, dir: &std::path::Path) -> Serve {
+        Self::start_with(url, dir, &[]).await
+    }
+
+    /// Starts with extra environment (configuration) variables.
+    pub async fn start_with(url: &str, dir: &std::path::Path, env: &[(&str, String)]) -> Serve {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -26,6 +32,7 @@ impl Serve {
             .arg("--data-dir")
             .arg(dir)
             .env("BLAZZ_DATABASE_URL", url)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -49,7 +56,7 @@ impl Serve {
         panic!("blazz serve did not start");
     }
 
-    async fn call(
+    pub async fn call(
         &self,
         token: &str,
         method: reqwest::Method,
@@ -80,7 +87,7 @@ impl Serve {
         .1
     }
 
-    async fn wait_status(&self, token: &str, id: &str, want: &str) -> Value {
+    pub async fn wait_status(&self, token: &str, id: &str, want: &str) -> Value {
         let mut last = Value::Null;
         for _ in 0..500 {
             last = self.status(token, id).await;
@@ -92,22 +99,27 @@ impl Serve {
         panic!("never reached {want}: {last}");
     }
 
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL: nothing runs on the way out
-        self.child.wait().unwrap();
+    /// SIGKILL: nothing runs on the way out.
+    pub fn kill(self) {
+        drop(self);
     }
 }
 
-#[tokio::test]
-async fn a_linked_number_comes_back_after_serve_is_killed() {
-    let testdb = TestDb::new().await;
-    let url = testdb.url.clone();
-    let dir = testdb.dir.path().to_path_buf();
-    let db = testdb.connect().await;
+impl Drop for Serve {
+    /// A failing test must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A workspace and an owner token made with the command line, as an
+/// operator would on a fresh install.
+pub fn cli_token(url: &str) -> String {
     let blazz = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_blazz"))
             .args(args)
-            .env("BLAZZ_DATABASE_URL", &url)
+            .env("BLAZZ_DATABASE_URL", url)
             .env("BLAZZ_NEW_USER_PASSWORD", PASSWORD)
             .output()
             .unwrap()
@@ -134,13 +146,15 @@ async fn a_linked_number_comes_back_after_serve_is_killed() {
         "--name",
         "t",
     ]);
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
 
-    let serve = Serve::start(&url, &dir).await;
+/// A sandbox number linked by QR through `serve`; its id.
+pub async fn link_number(serve: &Serve, token: &str) -> String {
     let post = reqwest::Method::POST;
     let (status, a) = serve
         .call(
-            &token,
+            token,
             post.clone(),
             "/api/v1/accounts",
             json!({"provider": "sandbox", "name": "Line"}),
@@ -150,7 +164,7 @@ async fn a_linked_number_comes_back_after_serve_is_killed() {
     let id = a["id"].as_str().unwrap().to_string();
     serve
         .call(
-            &token,
+            token,
             post.clone(),
             &format!("/api/v1/accounts/{id}/link"),
             json!({}),
@@ -160,7 +174,7 @@ async fn a_linked_number_comes_back_after_serve_is_killed() {
     for _ in 0..250 {
         let (status, qr) = serve
             .call(
-                &token,
+                token,
                 reqwest::Method::GET,
                 &format!("/api/v1/accounts/{id}/qr"),
                 json!(null),
@@ -175,13 +189,25 @@ async fn a_linked_number_comes_back_after_serve_is_killed() {
     assert!(code.is_string(), "no QR code");
     let (status, _) = serve
         .call(
-            &token,
+            token,
             post,
             &format!("/api/v1/sandbox/accounts/{id}/scan"),
             json!({"code": code}),
         )
         .await;
     assert_eq!(status, 204);
+    id
+}
+
+#[tokio::test]
+async fn a_linked_number_comes_back_after_serve_is_killed() {
+    let testdb = TestDb::new().await;
+    let url = testdb.url.clone();
+    let dir = testdb.dir.path().to_path_buf();
+    let db = testdb.connect().await;
+    let token = cli_token(&url);
+    let serve = Serve::start(&url, &dir).await;
+    let id = link_number(&serve, &token).await;
     let linked = serve.wait_status(&token, &id, "connected").await;
     serve.kill();
 

@@ -58,6 +58,23 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/sandbox/accounts/{id}/presence", r#"{"from": "+15550001111", "available": true}"#, "account_not_found"),
     ("POST",   "/api/v1/sandbox/accounts/{id}/outage", r#"{"down": true}"#, "account_not_found"),
     ("POST",   "/api/v1/sandbox/accounts/{id}/pacing", r#"{"enforce": false}"#, "account_not_found"),
+    ("GET",    "/api/v1/sandbox/accounts/{id}/received", "",       "account_not_found"),
+    ("GET",    "/api/v1/sandbox/accounts/{id}/reads", "",          "account_not_found"),
+    ("GET",    "/api/v1/sandbox/accounts/{id}/typing", "",         "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/receipts", r#"{"provider_message_id": "x", "status": "read"}"#, "account_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/send-failures", r#"{"count": 1, "kind": "transient"}"#, "account_not_found"),
+    ("GET",    "/api/v1/media/{id}",        "",                    "media_not_found"),
+    ("DELETE", "/api/v1/media/{id}",        "",                    "media_not_found"),
+    ("GET",    "/api/v1/media/{id}/info",   "",                    "media_not_found"),
+    ("GET",    "/api/v1/chats/{id}",        "",                    "chat_not_found"),
+    ("PATCH",  "/api/v1/chats/{id}",        r#"{"status": "resolved"}"#, "chat_not_found"),
+    ("POST",   "/api/v1/chats/{id}/read",   "",                    "chat_not_found"),
+    ("POST",   "/api/v1/chats/{id}/typing", r#"{"typing": true}"#, "chat_not_found"),
+    ("GET",    "/api/v1/chats/{id}/notes",  "",                    "chat_not_found"),
+    ("POST",   "/api/v1/chats/{id}/notes",  r#"{"body": "peek"}"#, "chat_not_found"),
+    ("GET",    "/api/v1/chats/{id}/messages", "",                  "chat_not_found"),
+    ("POST",   "/api/v1/chats/{id}/messages", r#"{"text": "hello"}"#, "chat_not_found"),
+    ("GET",    "/api/v1/messages/{id}",     "",                    "message_not_found"),
 ];
 
 /// One row of the walk, ready to send.
@@ -97,6 +114,11 @@ struct Holdings {
     contact: String,
     contact_phone: String,
     canned: String,
+    /// An uploaded image.
+    media: String,
+    /// A chat (from an inbound message) and a message sent in it.
+    chat: String,
+    message: String,
 }
 
 impl Holdings {
@@ -118,6 +140,9 @@ impl Holdings {
             "accounts" | "sandbox" => vec![self.account.clone()],
             "contacts" => vec![self.contact.clone()],
             "canned-replies" => vec![self.canned.clone()],
+            "media" => vec![self.media.clone()],
+            "chats" => vec![self.chat.clone()],
+            "messages" => vec![self.message.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -151,6 +176,9 @@ impl Holdings {
             self.contact.clone(),
             self.contact_phone.clone(),
             self.canned.clone(),
+            self.media.clone(),
+            self.chat.clone(),
+            self.message.clone(),
         ]
     }
 }
@@ -274,8 +302,51 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         json!({"shortcut": "hi", "body": "Hi"}),
     )
     .await;
+    let media = app
+        .client
+        .post(app.url("/api/v1/media?kind=image&filename=logo.png"))
+        .bearer_auth(&tenant.token)
+        .header(reqwest::header::CONTENT_TYPE, "image/png")
+        .body(format!("{name} logo").into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(media.status(), 201);
+    let media: Value = media.json().await.unwrap();
+    let (status, _) = app
+        .post(
+            &tenant.token,
+            &format!("/api/v1/sandbox/accounts/{account}/inbound"),
+            json!({"from": contact_phone, "text": format!("{name} asks")}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let mut chat = Value::Null;
+    for _ in 0..200 {
+        let (_, chats) = app.get(&tenant.token, "/api/v1/chats").await;
+        chat = chats["data"][0].clone();
+        if chat.is_object() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let chat = chat["id"]
+        .as_str()
+        .expect("the inbound message made a chat")
+        .to_string();
+    let (status, message) = app
+        .post(
+            &tenant.token,
+            &format!("/api/v1/chats/{chat}/messages"),
+            json!({"text": format!("{name} answers")}),
+        )
+        .await;
+    assert_eq!(status, 202, "{message}");
     Holdings {
+        chat,
+        message: message["id"].as_str().unwrap().to_string(),
         canned: canned["id"].as_str().unwrap().to_string(),
+        media: media["id"].as_str().unwrap().to_string(),
         account,
         contact: contact["id"].as_str().unwrap().to_string(),
         contact_phone: contact_phone.to_string(),
@@ -307,6 +378,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/accounts",
         "/api/v1/contacts",
         "/api/v1/canned-replies",
+        "/api/v1/chats",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {
@@ -318,6 +390,23 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         out.push((status, body));
     }
     out.push(app.get(token, &format!("/api/v1/jobs/{}", a.job)).await);
+    out.push(
+        app.get(token, &format!("/api/v1/media/{}/info", a.media))
+            .await,
+    );
+    out.push(app.get(token, &format!("/api/v1/media/{}", a.media)).await);
+    out.push(
+        app.get(token, &format!("/api/v1/chats/{}/messages", a.chat))
+            .await,
+    );
+    out.push(
+        app.get(token, &format!("/api/v1/chats/{}/notes", a.chat))
+            .await,
+    );
+    out.push(
+        app.get(token, &format!("/api/v1/messages/{}", a.message))
+            .await,
+    );
     out
 }
 
@@ -461,6 +550,10 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
         "/api/v1/contacts",
         "/api/v1/contacts?q=Alpha",
         "/api/v1/contacts?q=4155552671",
+        "/api/v1/chats",
+        "/api/v1/chats?q=4155552671",
+        "/api/v1/messages?q=Alpha",
+        "/api/v1/messages?q=asks",
     ] {
         let (status, body) = app.get(&b.tenant.token, path).await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -481,10 +574,22 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
             "{path}: {text}"
         );
     }
-    for path in ["/api/v1/jobs", "/api/v1/jobs?state=dead"] {
-        let (_, jobs) = app.get(&b.tenant.token, path).await;
-        assert_eq!(ids(&jobs, "id"), [b.job.to_string()], "{path}");
-    }
+    // B's jobs: its dead one, and the send of its message (no worker runs
+    // here); never A's.
+    let (_, dead) = app.get(&b.tenant.token, "/api/v1/jobs?state=dead").await;
+    assert_eq!(ids(&dead, "id"), [b.job.to_string()]);
+    let (_, jobs) = app.get(&b.tenant.token, "/api/v1/jobs").await;
+    let listed = ids(&jobs, "id");
+    assert!(listed.contains(&b.job.to_string()), "{jobs}");
+    assert!(!listed.contains(&a.job.to_string()), "{jobs}");
+    assert!(
+        jobs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["name"] == "message.send" || j["id"] == b.job),
+        "{jobs}"
+    );
     let (_, members) = app.get(&b.tenant.token, "/api/v1/members").await;
     assert_eq!(
         ids(&members, "user_id"),

@@ -75,6 +75,12 @@ typed_id!(
     ContactId,
     /// A canned reply (a shared snippet).
     CannedReplyId,
+    /// A conversation between one linked number and one contact.
+    ChatId,
+    /// A message in a chat, either direction.
+    MessageId,
+    /// An internal note on a chat.
+    NoteId,
 );
 
 #[cfg(test)]

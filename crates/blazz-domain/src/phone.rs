@@ -53,6 +53,21 @@ impl Phone {
         ))
     }
 
+    /// A sender's number as the network reports it: the network vouches
+    /// for it, so only its E.164 shape is checked (numbers in ranges the
+    /// numbering plan does not list yet still get through).
+    pub fn from_network(raw: &str) -> Result<Self, InvalidPhone> {
+        let digits = raw.strip_prefix('+').unwrap_or(raw);
+        let ok = (7..=15).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !digits.starts_with('0');
+        if ok {
+            Ok(Self(format!("+{digits}")))
+        } else {
+            Err(InvalidPhone::Unreadable(raw.to_string()))
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -67,6 +82,28 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_numbers_need_only_the_e164_shape() {
+        assert_eq!(
+            Phone::from_network("+15550001111").unwrap().as_str(),
+            "+15550001111"
+        );
+        assert_eq!(
+            Phone::from_network("4915112345678").unwrap().as_str(),
+            "+4915112345678"
+        );
+        for raw in [
+            "",
+            "+",
+            "+123",
+            "+0123456789",
+            "+1555abc1111",
+            "+1234567890123456",
+        ] {
+            assert!(Phone::from_network(raw).is_err(), "{raw} accepted");
+        }
+    }
 
     #[test]
     fn international_forms_become_e164() {

@@ -1,6 +1,6 @@
 //! Connections to the sandbox network: linking (rotating QR codes, pair
-//! codes), restoring with credentials, sending with receipts and pacing
-//! enforcement, faults.
+//! codes), restoring with credentials, sending (deduplicated by message id)
+//! with receipts and pacing enforcement, faults.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,6 +13,11 @@ use rand::Rng;
 use tokio::sync::mpsc;
 
 use crate::network::{Control, SandboxNetwork};
+use crate::sends::{receipt, Accepted};
+
+/// The longest message id the network takes (WhatsApp's are 16 to 32
+/// characters; Blazz's fit well within).
+const MAX_ID_LEN: usize = 128;
 
 pub struct SandboxProvider {
     pub network: SandboxNetwork,
@@ -61,8 +66,7 @@ impl Provider for SandboxProvider {
                     phone.device = String::from_utf8(creds.clone()).ok();
                 }
                 if phone.device.as_deref().map(str::as_bytes) == Some(creds.as_slice()) {
-                    phone.live = Some(ctl_tx);
-                    phone.silent = false;
+                    phone.go_live(ctl_tx);
                     None
                 } else {
                     Some(ProviderEvent::LoggedOut {
@@ -145,8 +149,7 @@ async fn link(
         phone.device = Some(device.clone());
         phone.unlinked = false;
         phone.number = Some(number.clone());
-        phone.live = Some(ctl_tx);
-        phone.silent = false;
+        phone.go_live(ctl_tx);
     }
     let linked = ProviderEvent::Linked {
         phone: number,
@@ -168,10 +171,10 @@ async fn pump(
         match c {
             Control::Event(e) => {
                 let last = matches!(
-                    e,
+                    *e,
                     ProviderEvent::LoggedOut { .. } | ProviderEvent::Banned { .. }
                 );
-                if events.send(e).await.is_err() || last {
+                if events.send(*e).await.is_err() || last {
                     return;
                 }
             }
@@ -261,38 +264,42 @@ impl Connection for SandboxConnection {
                 message.to
             )));
         }
-        // The message that crosses a pacing limit is the one WhatsApp
-        // refuses; the ban reaches the engine as an event.
-        self.net
-            .count_send(&self.account, &message.to, Instant::now())
-            .map_err(ProviderError::Permanent)?;
-        let id = format!("SBX{}", random_code(20).to_uppercase());
-        let (events, timing) = (self.events.clone(), self.net.timing.clone());
-        let receipt_id = id.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(timing.delivered_after).await;
-            let r = |status| ProviderEvent::Receipt {
-                provider_message_id: receipt_id.clone(),
-                status,
-                at: SystemTime::now(),
-                error: None,
-            };
-            if events.send(r(ReceiptStatus::Delivered)).await.is_ok() {
-                tokio::time::sleep(timing.read_after).await;
-                let _ = events.send(r(ReceiptStatus::Read)).await;
+        let id = &message.id;
+        if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ProviderError::Permanent(format!(
+                "a message id is 1 to {MAX_ID_LEN} visible ASCII characters"
+            )));
+        }
+        match self.net.accept(&self.account, &message)? {
+            Accepted::New => {
+                let (net, account, id) = (self.net.clone(), self.account.clone(), id.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(net.timing.delivered_after).await;
+                    net.tell(&account, receipt(&id, ReceiptStatus::Delivered));
+                    tokio::time::sleep(net.timing.read_after).await;
+                    net.tell(&account, receipt(&id, ReceiptStatus::Read));
+                });
             }
-        });
+            // The same message: WhatsApp answers with what it knows of it.
+            Accepted::Again(latest) => {
+                let _ = self.control.send(Control::Event(latest));
+            }
+        }
         Ok(Sent {
-            provider_message_id: id,
+            provider_message_id: message.id,
         })
     }
 
-    async fn mark_read(&mut self, _chat: &str, _ids: &[String]) -> Result<(), ProviderError> {
-        self.answering().await
+    async fn mark_read(&mut self, chat: &str, ids: &[String]) -> Result<(), ProviderError> {
+        self.answering().await?;
+        self.net.record_read(&self.account, chat, ids);
+        Ok(())
     }
 
-    async fn typing(&mut self, _chat: &str, _typing: bool) -> Result<(), ProviderError> {
-        self.answering().await
+    async fn typing(&mut self, chat: &str, typing: bool) -> Result<(), ProviderError> {
+        self.answering().await?;
+        self.net.record_typing(&self.account, chat, typing);
+        Ok(())
     }
 
     async fn presence(&mut self, _available: bool) -> Result<(), ProviderError> {

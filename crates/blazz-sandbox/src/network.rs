@@ -1,14 +1,15 @@
 //! The network and its phones. Everything a test or a demo does "from the
 //! phone" or "from a customer" goes through here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use blazz_provider::{InboundMessage, ProviderEvent};
-use tokio::sync::mpsc;
 
-use crate::pacing::{ColdSends, Pacing};
+use crate::journal::JournalState;
+use crate::pacing::Pacing;
+use crate::phone::Phone;
 
 #[derive(Debug, Clone)]
 pub struct Timing {
@@ -45,57 +46,14 @@ pub enum SandboxError {
 #[derive(Debug)]
 pub(crate) enum Control {
     /// Deliver this event (inbound message, typing, presence...).
-    Event(ProviderEvent),
+    Event(Box<ProviderEvent>),
     /// The network dropped the connection.
     Drop,
 }
 
-/// What the network knows about one account's phone.
-#[derive(Default)]
-pub(crate) struct Phone {
-    /// The codes that approve a link right now.
-    pub qr: Option<String>,
-    pub pair: Option<String>,
-    /// Tells the linking connection the phone approved (with its number).
-    pub approve: Option<mpsc::Sender<String>>,
-    /// The credentials the network accepts for this account.
-    pub device: Option<String>,
-    pub number: Option<String>,
-    pub banned: bool,
-    /// Banned for crossing the pacing limits, until then.
-    pub banned_until: Option<Instant>,
-    /// The network is unreachable for this number (an outage).
-    pub down: bool,
-    /// Contacts who wrote to this number: messages to them are never
-    /// counted against the pacing limits.
-    pub wrote: HashSet<String>,
-    /// Messages to everyone else, over the last day.
-    pub cold: ColdSends,
-    /// Pacing enforcement switched on or off for this number alone.
-    pub enforce: Option<bool>,
-    /// The phone unlinked its device: old credentials stop working.
-    pub unlinked: bool,
-    /// A connection that answers nothing (silent disconnect).
-    pub silent: bool,
-    /// The live connection, if any.
-    pub live: Option<mpsc::UnboundedSender<Control>>,
-}
-
-impl Phone {
-    /// Why the network refuses this number now, if it does; an expired
-    /// temporary ban is lifted on the way.
-    pub fn banned_now(&mut self, now: Instant) -> Option<&'static str> {
-        if self.banned {
-            return Some("the number is banned");
-        }
-        match self.banned_until {
-            Some(until) if now < until => Some("the number is temporarily banned"),
-            Some(_) => {
-                self.banned_until = None;
-                None
-            }
-            None => None,
-        }
+impl Control {
+    pub fn event(e: ProviderEvent) -> Self {
+        Control::Event(Box::new(e))
     }
 }
 
@@ -103,6 +61,9 @@ impl Phone {
 pub struct SandboxNetwork {
     phones: Arc<Mutex<HashMap<String, Phone>>>,
     pacing: Arc<Mutex<Pacing>>,
+    /// Where accepted sends are written, when they outlive the process.
+    /// Locked only while holding `phones` (one order, no deadlock).
+    journal: Arc<Mutex<JournalState>>,
     pub timing: Timing,
 }
 
@@ -117,6 +78,7 @@ impl SandboxNetwork {
         Self {
             phones: Arc::default(),
             pacing: Arc::default(),
+            journal: Arc::default(),
             timing,
         }
     }
@@ -129,6 +91,11 @@ impl SandboxNetwork {
 
     pub(crate) fn phones(&self) -> MutexGuard<'_, HashMap<String, Phone>> {
         lock(&self.phones)
+    }
+
+    /// Take only while holding `phones()`.
+    pub(crate) fn journal(&self) -> MutexGuard<'_, JournalState> {
+        lock(&self.journal)
     }
 
     pub fn pacing(&self) -> Pacing {
@@ -148,35 +115,6 @@ impl SandboxNetwork {
             .entry(account.to_string())
             .or_default()
             .enforce = Some(enforce);
-    }
-
-    /// Counts a message from `account` to `to` against the pacing limits;
-    /// past one, the number is banned for a while and its live connection
-    /// told so. The error is the ban's reason.
-    pub(crate) fn count_send(&self, account: &str, to: &str, now: Instant) -> Result<(), String> {
-        let pacing = self.pacing();
-        let (reason, live) = {
-            let mut phones = self.phones();
-            let Some(phone) = phones.get_mut(account) else {
-                return Ok(());
-            };
-            if !phone.enforce.unwrap_or(pacing.enforce) || phone.wrote.contains(to) {
-                return Ok(());
-            }
-            let Some(breach) = phone.cold.record(now, &pacing) else {
-                return Ok(());
-            };
-            phone.banned_until = Some(now + pacing.ban);
-            phone.cold.clear();
-            (breach.reason(), phone.live.take())
-        };
-        if let Some(live) = live {
-            let e = ProviderEvent::Banned {
-                reason: reason.clone(),
-            };
-            let _ = live.send(Control::Event(e));
-        }
-        Err(reason)
     }
 
     /// The network becomes unreachable for this number (`down`), or
@@ -240,7 +178,7 @@ impl SandboxNetwork {
             .map_err(|_| SandboxError::NotLinking)
     }
 
-    fn control(&self, account: &str, c: Control) -> Result<(), SandboxError> {
+    pub(crate) fn control(&self, account: &str, c: Control) -> Result<(), SandboxError> {
         let phones = self.phones();
         let live = phones
             .get(account)
@@ -257,7 +195,7 @@ impl SandboxNetwork {
         let mut phones = self.phones();
         let phone = phones.get_mut(account).ok_or(SandboxError::NotConnected)?;
         let live = phone.live.as_ref().ok_or(SandboxError::NotConnected)?;
-        live.send(Control::Event(ProviderEvent::Message(message)))
+        live.send(Control::event(ProviderEvent::Message(message)))
             .map_err(|_| SandboxError::NotConnected)?;
         phone.wrote.insert(from);
         Ok(())
@@ -268,7 +206,7 @@ impl SandboxNetwork {
             from: from.to_string(),
             typing,
         };
-        self.control(account, Control::Event(e))
+        self.control(account, Control::event(e))
     }
 
     pub fn presence(&self, account: &str, from: &str, available: bool) -> Result<(), SandboxError> {
@@ -276,7 +214,7 @@ impl SandboxNetwork {
             from: from.to_string(),
             available,
         };
-        self.control(account, Control::Event(e))
+        self.control(account, Control::event(e))
     }
 
     /// The connection drops (network trouble); the credentials stay good.
@@ -308,7 +246,7 @@ impl SandboxNetwork {
             let e = ProviderEvent::LoggedOut {
                 reason: "unlinked from the phone".into(),
             };
-            let _ = live.send(Control::Event(e));
+            let _ = live.send(Control::event(e));
         }
         Ok(())
     }
@@ -325,7 +263,7 @@ impl SandboxNetwork {
             let e = ProviderEvent::Banned {
                 reason: "the number was banned".into(),
             };
-            let _ = live.send(Control::Event(e));
+            let _ = live.send(Control::event(e));
         }
         Ok(())
     }

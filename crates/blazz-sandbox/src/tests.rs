@@ -1,6 +1,9 @@
 //! The network through the provider boundary, as the session engine sees
 //! it: a connection and a channel of events.
 
+mod journal;
+mod sends;
+
 use std::time::Duration;
 
 use blazz_provider::{
@@ -252,8 +255,12 @@ async fn an_outage_drops_the_connection_and_fails_every_open_until_it_ends() {
 async fn sends_get_delivered_then_read_receipts() {
     let net = SandboxNetwork::new(quick());
     let (mut conn, mut events, _) = linked(&net, "a").await;
-    let sent = conn.send(text("+15550002000")).await.unwrap();
-    assert!(sent.provider_message_id.starts_with("SBX"));
+    let message = text("+15550002000");
+    let sent = conn.send(message.clone()).await.unwrap();
+    assert_eq!(
+        sent.provider_message_id, message.id,
+        "the client's id is the message's"
+    );
     for want in [ReceiptStatus::Delivered, ReceiptStatus::Read] {
         match next(&mut events).await {
             ProviderEvent::Receipt {

@@ -73,6 +73,27 @@ pub async fn create(conn: &mut Conn, c: &Contact) -> sqlx::Result<()> {
     set_tags(conn, c.workspace_id, c.id, &c.tags).await
 }
 
+/// Inserts a contact without tags unless its phone is taken in the
+/// workspace (by a concurrent writer, say); true if it was inserted.
+pub async fn insert_if_absent(conn: &mut Conn, c: &Contact) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO contacts (id, workspace_id, phone, name, fields, notes, opted_out_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(c.id.to_string())
+    .bind(c.workspace_id.to_string())
+    .bind(&c.phone)
+    .bind(c.name.clone())
+    .bind(serde_json::Value::Object(c.fields.clone()).to_string())
+    .bind(c.notes.clone())
+    .bind(c.opted_out_at)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Writes every field of an existing contact (and replaces its tags).
 pub async fn update(conn: &mut Conn, c: &Contact) -> sqlx::Result<bool> {
     let done = sqlx::query(

@@ -157,12 +157,15 @@ impl Db {
     }
 
     /// Tables and their columns (lower-case), for the check that both
-    /// dialects' migrations end at the same schema.
+    /// dialects' migrations end at the same schema. SQLite's full-text
+    /// tables (`*_fts*`) are left out: PostgreSQL indexes the same text with
+    /// an expression index instead.
     pub async fn schema(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
         let sql = match self.dialect {
             Dialect::Sqlite => {
                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 AND m.name NOT LIKE '%\\_fts%' ESCAPE '\\' \
                  ORDER BY m.name, p.name"
             }
             Dialect::Postgres => {

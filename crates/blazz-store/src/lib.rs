@@ -9,11 +9,14 @@
 pub mod accounts;
 pub mod audit;
 pub mod canned;
+pub mod chats;
 pub mod contacts;
 pub mod db;
 pub mod invitations;
 pub mod jobs;
+pub mod media;
 pub mod members;
+pub mod messages;
 pub mod outbox;
 pub mod secrets;
 pub mod sessions;

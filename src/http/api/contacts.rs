@@ -51,7 +51,7 @@ impl From<Contact> for ContactView {
 }
 
 /// Present-and-null is not the same as absent: `"name": null` clears.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

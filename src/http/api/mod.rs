@@ -4,10 +4,12 @@
 pub mod accounts;
 pub mod audit;
 pub mod canned;
+pub mod chats;
 pub mod contacts;
 pub mod invitations;
 pub mod jobs;
 pub mod me;
+pub mod media;
 pub mod members;
 pub mod sandbox;
 pub mod tokens;
@@ -145,6 +147,23 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES)),
         )
         .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .merge(
+            // Uploads are held to the size limit of their kind as they are
+            // read (`media.max_*_bytes`), not to the general body limit.
+            OpenApiRouter::new()
+                .routes(routes!(media::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(media::download, media::delete))
+        .routes(routes!(media::info))
+        .routes(routes!(chats::list))
+        .routes(routes!(chats::get, chats::update))
+        .routes(routes!(chats::read))
+        .routes(routes!(chats::typing))
+        .routes(routes!(chats::notes, chats::add_note))
+        .routes(routes!(chats::messages, chats::reply))
+        .routes(routes!(chats::search, chats::send))
+        .routes(routes!(chats::get_message))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::get, accounts::delete))
         .routes(routes!(accounts::link))
@@ -153,7 +172,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::logout))
         .routes(routes!(sandbox::scan))
         .routes(routes!(sandbox::inbound))
-        .routes(routes!(sandbox::typing))
+        .routes(routes!(sandbox::typing, sandbox::sends::typing_sent))
         .routes(routes!(sandbox::disconnect))
         .routes(routes!(sandbox::silence))
         .routes(routes!(sandbox::logout))
@@ -161,6 +180,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox::presence))
         .routes(routes!(sandbox::outage))
         .routes(routes!(sandbox::pacing_switch))
+        .routes(routes!(sandbox::sends::received))
+        .routes(routes!(sandbox::sends::reads))
+        .routes(routes!(sandbox::sends::receipt))
+        .routes(routes!(sandbox::sends::send_failures))
 }
 
 /// Milliseconds since the epoch as RFC 3339, for API bodies.

@@ -1,12 +1,15 @@
 //! The sandbox "phone" and its customers: approve a link, inject inbound
-//! messages, typing and presence, cause faults (drops, silence, outages,
-//! logout, bans) and switch pacing enforcement. Only for sandbox numbers,
-//! and only when `sandbox.enabled`. See docs/sandbox.md.
+//! messages (with media), typing and presence, cause faults (drops,
+//! silence, outages, logout, bans) and switch pacing enforcement; what the
+//! number sends is in `sends`. Only for sandbox numbers, and only when
+//! `sandbox.enabled`. See docs/sandbox.md.
+
+pub mod sends;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use blazz_domain::{AccountId, Role};
-use blazz_provider::{InboundMessage, MessageBody};
+use blazz_provider::{InboundMessage, Media, MessageBody};
 use blazz_sandbox::{SandboxError, SandboxNetwork};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -81,6 +84,40 @@ pub struct Inbound {
     pub reply_to: Option<String>,
     /// The provider message id (made up when absent; resend one to test dedup).
     pub id: Option<String>,
+    /// The bytes of a media message, handed on as the provider downloaded them.
+    pub media: Option<InboundMedia>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundMedia {
+    /// E.g. `image/jpeg`.
+    pub mime_type: String,
+    pub filename: Option<String>,
+    /// The bytes in base64 (standard alphabet; padding optional).
+    pub data_base64: String,
+}
+
+impl InboundMedia {
+    fn decode(self) -> Result<Media, ApiError> {
+        let mime_type = self.mime_type.trim();
+        if !mime_type.contains('/') || mime_type.len() > 255 {
+            return Err(ApiError::invalid(
+                "invalid_media",
+                "media.mime_type must be a MIME type, e.g. image/jpeg",
+            ));
+        }
+        let text = self.data_base64.trim().as_bytes();
+        let data = data_encoding::BASE64
+            .decode(text)
+            .or_else(|_| data_encoding::BASE64_NOPAD.decode(text))
+            .map_err(|_| ApiError::invalid("invalid_media", "media.data_base64 is not base64"))?;
+        Ok(Media {
+            mime_type: mime_type.to_string(),
+            filename: self.filename,
+            data,
+        })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -130,10 +167,11 @@ pub async fn scan(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A customer sends this number a message.
+/// A customer sends this number a message (with media bytes, if given).
 #[utoipa::path(post, path = "/sandbox/accounts/{id}/inbound", tag = "sandbox", params(("id" = String, Path)),
     request_body = Inbound,
-    responses((status = 202), (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
+    responses((status = 202), (status = 404, body = crate::http::api::ErrorBody),
+              (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
 pub async fn inbound(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,6 +190,7 @@ pub async fn inbound(
         }
     };
     check_phone("from", &b.from)?;
+    let media = b.media.map(InboundMedia::decode).transpose()?;
     let message = InboundMessage {
         provider_message_id: b
             .id
@@ -161,7 +200,7 @@ pub async fn inbound(
         body,
         reply_to: b.reply_to,
         timestamp_ms: blazz_store::now_ms(),
-        media: None,
+        media,
     };
     net.inbound(&id.to_string(), message)?;
     Ok(StatusCode::ACCEPTED)
