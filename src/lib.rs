@@ -8,6 +8,7 @@ pub mod bench_sessions;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod inbox;
 pub mod jobs;

@@ -55,31 +55,21 @@ impl Row {
 /// Inserts a contact with its tags. A phone already in the workspace is a
 /// unique violation the caller maps.
 pub async fn create(conn: &mut Conn, c: &Contact) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO contacts (id, workspace_id, phone, name, fields, notes, opted_out_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(c.id.to_string())
-    .bind(c.workspace_id.to_string())
-    .bind(&c.phone)
-    .bind(c.name.clone())
-    .bind(serde_json::Value::Object(c.fields.clone()).to_string())
-    .bind(c.notes.clone())
-    .bind(c.opted_out_at)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .execute(&mut *conn)
-    .await?;
+    insert_row(conn, c, "").await?;
     set_tags(conn, c.workspace_id, c.id, &c.tags).await
 }
 
 /// Inserts a contact without tags unless its phone is taken in the
 /// workspace (by a concurrent writer, say); true if it was inserted.
 pub async fn insert_if_absent(conn: &mut Conn, c: &Contact) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    Ok(insert_row(conn, c, "ON CONFLICT DO NOTHING").await? == 1)
+}
+
+async fn insert_row(conn: &mut Conn, c: &Contact, on_conflict: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
         "INSERT INTO contacts (id, workspace_id, phone, name, fields, notes, opted_out_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict}"
+    ))
     .bind(c.id.to_string())
     .bind(c.workspace_id.to_string())
     .bind(&c.phone)
@@ -91,7 +81,7 @@ pub async fn insert_if_absent(conn: &mut Conn, c: &Contact) -> sqlx::Result<bool
     .bind(c.updated_at)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected())
 }
 
 /// Writes every field of an existing contact (and replaces its tags).
