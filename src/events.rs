@@ -100,7 +100,11 @@ pub fn public(e: &Event) -> Option<Public> {
         }
         "account.qr_updated" | "account.pair_code" => {
             // Link codes go to the number's channel only.
-            channels = account.as_deref().map(account_channel).into_iter().collect();
+            channels = account
+                .as_deref()
+                .map(account_channel)
+                .into_iter()
+                .collect();
             let mut data = p.clone();
             if e.kind == "account.pair_code" {
                 data["pair_code"] = json!(true);
@@ -149,10 +153,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(p.name, "message.created");
-        assert_eq!(
-            p.channels,
-            ["private-workspace.w1", "private-chat.c1"]
-        );
+        assert_eq!(p.channels, ["private-workspace.w1", "private-chat.c1"]);
         let p = public(&event("message.status_changed", json!({"chat_id": "c1"}))).unwrap();
         assert_eq!(p.name, "message.updated");
     }
