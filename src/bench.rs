@@ -39,6 +39,51 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 256)]
         concurrency: usize,
     },
+    /// The inbox through the whole app and linked sandbox numbers: inbound
+    /// messages stored and published per second, outbound latency from
+    /// accepted to handed to the provider, and chat list latency over HTTP.
+    Inbox {
+        /// Sandbox numbers linked.
+        #[arg(long, default_value_t = 20)]
+        numbers: usize,
+        /// Inbound messages pushed through the network.
+        #[arg(long, default_value_t = 20_000)]
+        inbound: usize,
+        /// Outbound sends accepted per second...
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// ...for this many seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Chats in the listed workspace...
+        #[arg(long, default_value_t = 1_000)]
+        chats: usize,
+        /// ...and messages in each.
+        #[arg(long, default_value_t = 100)]
+        per_chat: usize,
+        /// Also measure PostgreSQL (a schema is created and dropped).
+        #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
+    /// The realtime socket: server memory per idle socket (held by a child
+    /// process), and fan-out latency from outbox commit to client receipt.
+    Realtime {
+        /// Idle sockets held open.
+        #[arg(long, default_value_t = 10_000)]
+        sockets: usize,
+        /// Sockets subscribed to the workspace channel for the latency run...
+        #[arg(long, default_value_t = 100)]
+        subscribed: usize,
+        /// ...receiving this many events per second...
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        /// ...for this many seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Internal: be the client process that holds the idle sockets.
+        #[arg(long, hide = true)]
+        connect_to: Option<String>,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
@@ -72,6 +117,43 @@ pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Sessions { count, concurrency } => {
             crate::bench_sessions::run(config, count, concurrency).await
         }
+        BenchCommand::Inbox {
+            numbers,
+            inbound,
+            rate,
+            seconds,
+            chats,
+            per_chat,
+            postgres_url,
+        } => {
+            let opts = crate::bench_inbox::Options {
+                numbers,
+                inbound,
+                rate,
+                seconds,
+                chats,
+                per_chat,
+            };
+            crate::bench_inbox::run(config, opts, postgres_url).await
+        }
+        BenchCommand::Realtime {
+            sockets,
+            subscribed,
+            rate,
+            seconds,
+            connect_to,
+        } => match connect_to {
+            Some(url) => crate::bench_realtime::hold(&url, sockets).await,
+            None => {
+                let opts = crate::bench_realtime::Options {
+                    sockets,
+                    subscribed,
+                    rate,
+                    seconds,
+                };
+                crate::bench_realtime::run(config, opts).await
+            }
+        },
     }
 }
 

@@ -69,6 +69,69 @@ pub struct Config {
     pub contacts: ContactsConfig,
     pub media: MediaConfig,
     pub messages: MessagesConfig,
+    pub webhooks: WebhooksConfig,
+    pub realtime: RealtimeConfig,
+}
+
+/// The Pusher-compatible realtime socket (see `docs/realtime.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeConfig {
+    /// Sockets this process accepts at most (past it: 4100 over capacity).
+    pub max_connections: usize,
+    /// Told to clients; a socket silent this long is pinged, in seconds.
+    pub activity_timeout_secs: u64,
+    /// A pinged socket that does not answer within this is closed (4201).
+    pub pong_timeout_secs: u64,
+    /// Frames queued per socket; a client that falls this far behind is
+    /// disconnected (4100) rather than buffered.
+    pub send_queue: usize,
+    /// Client events (`client-*`) a socket may send per second.
+    pub client_events_per_second: u32,
+    /// Largest event data (client events and the HTTP events API), in bytes.
+    pub max_event_bytes: usize,
+    /// Users in one presence channel at most.
+    pub max_presence_members: usize,
+    /// Channels one HTTP API event may name at most.
+    pub max_event_channels: usize,
+}
+
+/// Outgoing webhooks (see `docs/webhooks.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow endpoints on private, loopback, link-local, CGNAT and other
+    /// non-public addresses (development and tests only).
+    pub allow_private_targets: bool,
+    /// How long one delivery attempt may take, in seconds.
+    pub timeout_secs: u64,
+    /// Delay before each attempt of a delivery, in seconds (fractions
+    /// allowed): the first is the first attempt, so the list's length is
+    /// the number of attempts before a delivery is `failed`.
+    pub retry_schedule_secs: Vec<f64>,
+    /// An endpoint that fails every attempt for this long is disabled.
+    pub disable_after_secs: u64,
+    /// After a secret rotation, the previous secret keeps signing (a second
+    /// signature) for this long.
+    pub rotation_overlap_secs: u64,
+    /// Finished deliveries are kept this long, in days.
+    pub keep_days: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            timeout_secs: 15,
+            // Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+            retry_schedule_secs: vec![
+                0.0, 5.0, 300.0, 1_800.0, 7_200.0, 18_000.0, 36_000.0, 36_000.0,
+            ],
+            disable_after_secs: 5 * 86_400,
+            rotation_overlap_secs: 86_400,
+            keep_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -272,6 +335,8 @@ impl Default for Config {
             contacts: ContactsConfig::default(),
             media: MediaConfig::default(),
             messages: MessagesConfig::default(),
+            webhooks: WebhooksConfig::default(),
+            realtime: RealtimeConfig::default(),
         }
     }
 }
@@ -361,6 +426,21 @@ impl Default for SandboxConfig {
             pacing_per_day: 5_000,
             pacing_ban_secs: 3_600,
             journal: None,
+        }
+    }
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 20_000,
+            activity_timeout_secs: 120,
+            pong_timeout_secs: 30,
+            send_queue: 1_000,
+            client_events_per_second: 10,
+            max_event_bytes: 10_240,
+            max_presence_members: 100,
+            max_event_channels: 100,
         }
     }
 }

@@ -15,7 +15,7 @@ pub const NAMES: &[(&str, &str)] = &[
     ("message.updated", "a message's status moved (sent, delivered, read, failed); data: the message"),
     ("chat.updated", "a chat's status, assignee, labels or unread count changed; data: the chat"),
     ("chat.note_added", "an internal note was added to a chat; data: the note"),
-    ("contact.updated", "a contact was created, changed or deleted; data: `{id, action}` with `action` one of created, updated, deleted"),
+    ("contact.updated", "a contact was created, changed or deleted; data: `{id, action, phone, name, tags, opted_out}` with `action` one of created, updated, deleted"),
     ("typing", "a contact started or stopped typing; data: `{account_id, from, typing}`"),
     ("presence", "a contact came online or went offline; data: `{account_id, from, available}`"),
     ("account.qr", "a new QR code or pair code to link a number; data: `{account_id, code, expires_at}` (and `pair_code: true` for pair codes)"),
@@ -86,9 +86,10 @@ pub fn public(e: &Event) -> Option<Public> {
             ("chat.note_added", p.clone())
         }
         "contact.created" | "contact.updated" | "contact.deleted" => {
-            let action = e.kind.trim_start_matches("contact.");
-            let id = s(&p["target"]["id"]).or_else(|| s(&p["id"]));
-            ("contact.updated", json!({"id": id, "action": action}))
+            let mut data = p.clone();
+            data["id"] = p["contact_id"].clone();
+            data["action"] = json!(e.kind.trim_start_matches("contact."));
+            ("contact.updated", data)
         }
         "account.typing" => {
             channels.extend(account.as_deref().map(account_channel));
@@ -167,6 +168,18 @@ mod tests {
         .unwrap();
         assert_eq!(p.name, "account.qr");
         assert_eq!(p.channels, ["private-account.a1"]);
+    }
+
+    #[test]
+    fn contact_events_name_the_contact_and_what_happened() {
+        let p = public(&event(
+            "contact.deleted",
+            json!({"contact_id": "k1", "phone": "+14155552671"}),
+        ))
+        .unwrap();
+        assert_eq!(p.name, "contact.updated");
+        assert_eq!(p.data["id"], "k1");
+        assert_eq!(p.data["action"], "deleted");
     }
 
     #[test]

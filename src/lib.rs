@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_inbox;
+pub mod bench_realtime;
 pub mod bench_sessions;
 pub mod cli;
 pub mod config;
@@ -15,9 +17,11 @@ pub mod jobs;
 pub mod media;
 pub mod metrics;
 pub mod outbox;
+pub mod realtime;
 pub mod secrets;
 pub mod server;
 pub mod services;
 pub mod sessions;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;

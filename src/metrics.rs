@@ -8,8 +8,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::state::AppState;
@@ -26,6 +26,8 @@ pub struct Metrics {
     pub sessions: IntGaugeVec,
     pub session_reconnects: IntCounterVec,
     pub link_attempts: IntCounterVec,
+    pub realtime_connections: IntGauge,
+    pub realtime_messages: IntCounter,
 }
 
 impl Metrics {
@@ -75,6 +77,16 @@ impl Metrics {
             Opts::new("link_attempts_total", "Link attempts started, by provider"),
             &["provider"],
         )?;
+        let realtime_connections = IntGauge::new(
+            "realtime_connections",
+            "Realtime sockets open in this process",
+        )?;
+        let realtime_messages = IntCounter::new(
+            "realtime_messages_sent_total",
+            "Frames queued to realtime sockets by broadcasts",
+        )?;
+        registry.register(Box::new(realtime_connections.clone()))?;
+        registry.register(Box::new(realtime_messages.clone()))?;
         registry.register(Box::new(sessions.clone()))?;
         registry.register(Box::new(session_reconnects.clone()))?;
         registry.register(Box::new(link_attempts.clone()))?;
@@ -95,6 +107,8 @@ impl Metrics {
             sessions,
             session_reconnects,
             link_attempts,
+            realtime_connections,
+            realtime_messages,
         })
     }
 

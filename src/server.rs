@@ -102,7 +102,20 @@ pub async fn start_with_bus(
             batch: state.config.outbox.batch.max(1),
         };
         tasks.push(tokio::spawn(d.run(rx.clone())));
+        // The process that publishes events also turns them into webhook
+        // deliveries (from the store, so none is missed).
+        tasks.push(tokio::spawn(crate::webhooks::fanout::run(
+            state.clone(),
+            rx.clone(),
+        )));
     }
+    // Subscribed before anything can be published from this process.
+    let events = state.bus.subscribe();
+    tasks.push(tokio::spawn(crate::realtime::fanout::run(
+        state.clone(),
+        events,
+        rx.clone(),
+    )));
     state.sessions.start_writer(&state);
     match state.sessions.restore_all(&state).await {
         Ok(0) => {}

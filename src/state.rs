@@ -32,6 +32,10 @@ pub struct Inner {
     pub media: crate::media::MediaStore,
     /// One sender per chat at a time (keeps a chat's messages in order).
     pub inbox: crate::inbox::ChatLocks,
+    /// The realtime sockets of this process and the Pusher apps they use.
+    pub realtime: crate::realtime::Realtime,
+    /// Outgoing webhooks: the HTTP client and one lock per endpoint.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 pub struct Limiters {
@@ -58,10 +62,13 @@ impl AppState {
         let sessions = crate::sessions::Sessions::new(&config);
         let keyring = crate::secrets::LiveKeyring::load(&config.secrets, &config.data_dir)?;
         let media = crate::media::MediaStore::from_config(&config)?;
+        let metrics = Metrics::new()?;
+        let realtime = crate::realtime::Realtime::new(&config.realtime, &metrics);
+        let webhooks = crate::webhooks::Webhooks::new(&config.webhooks)?;
         Ok(Self(Arc::new(Inner {
             db,
             bus,
-            metrics: Metrics::new()?,
+            metrics,
             config,
             limits,
             jobs_wake: Arc::new(Notify::new()),
@@ -70,6 +77,8 @@ impl AppState {
             sessions,
             media,
             inbox: crate::inbox::ChatLocks::default(),
+            realtime,
+            webhooks,
         })))
     }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod extract;
 pub mod health;
+pub mod realtime;
 pub mod web;
 
 use axum::extract::DefaultBodyLimit;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(web::router())
         .merge(health::router())
+        .merge(realtime::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

@@ -22,6 +22,7 @@ impl Registry {
         let mut r = Self::default();
         r.register::<super::builtin::Noop>();
         r.register::<crate::inbox::send::SendMessage>();
+        r.register::<crate::webhooks::deliver::DeliverWebhooks>();
         r
     }
 

@@ -830,10 +830,13 @@ async fn full_text_search_finds_words_in_the_workspace_only() {
     .await;
     let (s, m) = send_with_key(&app, &t.token, None, json!({"account_id": account, "to": CUSTOMER, "text": "Your order 4471 left the warehouse"})).await;
     assert_eq!(s, 202, "{m}");
+    // Inbound messages are stored asynchronously: wait for both.
     wait_for(&app, &t.token, "/api/v1/chats", |v| {
-        v["data"][0]["last_direction"] == "out"
+        v["data"][0]["last_direction"] == "out" && v["data"][0]["unread_count"] == 2
     })
     .await;
+    // ...and the other workspace's, or finding nothing of it proves nothing.
+    the_chat(&app, &other.token).await;
 
     let hits = |q: &str| {
         let app = &app;

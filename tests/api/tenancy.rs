@@ -75,6 +75,15 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/chats/{id}/messages", "",                  "chat_not_found"),
     ("POST",   "/api/v1/chats/{id}/messages", r#"{"text": "hello"}"#, "chat_not_found"),
     ("GET",    "/api/v1/messages/{id}",     "",                    "message_not_found"),
+    ("GET",    "/api/v1/webhooks/{id}",     "",                    "webhook_not_found"),
+    ("PATCH",  "/api/v1/webhooks/{id}",     r#"{"description": "taken"}"#, "webhook_not_found"),
+    ("DELETE", "/api/v1/webhooks/{id}",     "",                    "webhook_not_found"),
+    ("POST",   "/api/v1/webhooks/{id}/rotate-secret", "",          "webhook_not_found"),
+    ("GET",    "/api/v1/webhooks/{id}/deliveries", "",             "webhook_not_found"),
+    // (the walk fills the first id only: the endpoint is checked first)
+    ("POST",   "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "", "webhook_not_found"),
+    ("POST",   "/api/v1/webhooks/{id}/replay", r#"{"since": "2020-01-01T00:00:00Z"}"#, "webhook_not_found"),
+    ("POST",   "/api/v1/webhooks/{id}/test", "",                   "webhook_not_found"),
 ];
 
 /// One row of the walk, ready to send.
@@ -119,6 +128,8 @@ struct Holdings {
     /// A chat (from an inbound message) and a message sent in it.
     chat: String,
     message: String,
+    /// A webhook endpoint (on a public address; nothing is sent here).
+    webhook: String,
 }
 
 impl Holdings {
@@ -143,6 +154,7 @@ impl Holdings {
             "media" => vec![self.media.clone()],
             "chats" => vec![self.chat.clone()],
             "messages" => vec![self.message.clone()],
+            "webhooks" => vec![self.webhook.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -179,6 +191,7 @@ impl Holdings {
             self.media.clone(),
             self.chat.clone(),
             self.message.clone(),
+            self.webhook.clone(),
         ]
     }
 }
@@ -342,7 +355,15 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         )
         .await;
     assert_eq!(status, 202, "{message}");
+    let webhook = create(
+        app,
+        &tenant.token,
+        "/api/v1/webhooks",
+        json!({"url": format!("https://93.184.216.34/hooks/{lower}"), "description": name}),
+    )
+    .await;
     Holdings {
+        webhook: webhook["id"].as_str().unwrap().to_string(),
         chat,
         message: message["id"].as_str().unwrap().to_string(),
         canned: canned["id"].as_str().unwrap().to_string(),
@@ -379,6 +400,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/contacts",
         "/api/v1/canned-replies",
         "/api/v1/chats",
+        "/api/v1/webhooks",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {
@@ -405,6 +427,10 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
     );
     out.push(
         app.get(token, &format!("/api/v1/messages/{}", a.message))
+            .await,
+    );
+    out.push(
+        app.get(token, &format!("/api/v1/webhooks/{}/deliveries", a.webhook))
             .await,
     );
     out
@@ -554,6 +580,7 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
         "/api/v1/chats?q=4155552671",
         "/api/v1/messages?q=Alpha",
         "/api/v1/messages?q=asks",
+        "/api/v1/webhooks",
     ] {
         let (status, body) = app.get(&b.tenant.token, path).await;
         assert_eq!(status, 200, "{path}: {body}");

@@ -18,10 +18,12 @@ pub mod media;
 pub mod members;
 pub mod messages;
 pub mod outbox;
+pub mod realtime;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 mod time;

@@ -74,7 +74,9 @@ pub async fn is_published(conn: &mut Conn, id: i64) -> anyhow::Result<bool> {
 /// Deletes published events older than `older_than_ms`.
 pub async fn prune_published(conn: &mut Conn, older_than_ms: i64) -> anyhow::Result<u64> {
     let done =
-        sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+        // An event leaves only once published and turned into webhook
+        // deliveries (`webhooks_at`).
+        sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND webhooks_at IS NOT NULL AND published_at < $1")
             .bind(now_ms() - older_than_ms)
             .execute(conn)
             .await?;

@@ -11,8 +11,10 @@ pub mod jobs;
 pub mod me;
 pub mod media;
 pub mod members;
+pub mod realtime;
 pub mod sandbox;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspace;
 
 use serde::{Deserialize, Serialize};
@@ -170,6 +172,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::qr))
         .routes(routes!(accounts::reconnect))
         .routes(routes!(accounts::logout))
+        .routes(routes!(realtime::get))
+        .routes(routes!(realtime::rotate))
         .routes(routes!(sandbox::scan))
         .routes(routes!(sandbox::inbound))
         .routes(routes!(sandbox::typing, sandbox::sends::typing_sent))
@@ -184,6 +188,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox::sends::reads))
         .routes(routes!(sandbox::sends::receipt))
         .routes(routes!(sandbox::sends::send_failures))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::replay_delivery))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::test))
 }
 
 /// Milliseconds since the epoch as RFC 3339, for API bodies.
