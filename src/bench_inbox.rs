@@ -299,8 +299,9 @@ async fn inbound(
         None => "did not finish".into(),
     };
     println!(
-        "{label:>8} inbound: {n} messages from 1000 senders to {} numbers (pushed in {:.2} s): \
+        "{label:>8} inbound: {n} messages from {} senders to {} numbers (pushed in {:.2} s): \
          persisted {} | published {} | {} CPUs",
+        n.min(senders.len()),
         numbers.len(),
         pushed.as_secs_f64(),
         rate(persisted_at),
@@ -538,7 +539,7 @@ async fn seed(
             let contact = Contact {
                 id: ContactId::new(),
                 workspace_id: ws,
-                phone: format!("+1415557{:04}", c % 10_000),
+                phone: format!("+1415{:07}", 5_570_000 + c),
                 name: Some(format!("Contact {c}")),
                 tags: Vec::new(),
                 fields: Default::default(),
@@ -547,7 +548,11 @@ async fn seed(
                 created_at: start,
                 updated_at: start,
             };
-            contacts::insert_if_absent(&mut tx, &contact).await?;
+            anyhow::ensure!(
+                contacts::insert_if_absent(&mut tx, &contact).await?,
+                "contact {} exists already",
+                contact.phone
+            );
             let (chat, _) = chats::find_or_create(&mut tx, ws, account.id, contact.id).await?;
             some_chat = chat.to_string();
             for k in 0..per_chat {

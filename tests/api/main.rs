@@ -12,6 +12,7 @@ mod helpers;
 mod engine;
 
 mod auth;
+mod browser;
 mod canned;
 mod contacts;
 mod contacts_io;

@@ -30,6 +30,8 @@ pub fn nav(s: &SignedIn) -> Markup {
             }
             " · "
         }
+        a href="/numbers" { "Numbers" }
+        " · "
         a href="/settings/security" { "Security" }
         " · "
         form class="inline" method="post" action="/logout" {
@@ -74,7 +76,7 @@ pub async fn show(
             div class="card" {
                 h2 { "Next steps" }
                 ol {
-                    li { "Link a WhatsApp number (coming with the numbers page)." }
+                    li { a href="/numbers" { "Link a WhatsApp number" } " (or try a sandbox one, no phone needed)." }
                     @if role.at_least(Role::Admin) {
                         li { "Create an API token: " code { "POST /api/v1/tokens" } " or "
                              code { "blazz token create --workspace " (ws.slug) " --role admin --name my-script" } "." }

@@ -1,10 +1,12 @@
 //! Server-rendered pages: first-run setup, sign-in (with two-factor),
-//! invitations, the workspace home and security settings.
+//! invitations, the workspace home, security settings and the numbers
+//! pages, with the embedded stylesheet and live-update script.
 
 mod home;
 mod invite;
 mod layout;
 mod login;
+mod numbers;
 mod security;
 mod session;
 mod setup;
@@ -37,4 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/settings/security/totp/confirm", post(security::confirm))
         .route("/settings/security/totp/disable", post(security::disable))
         .route("/assets/app.css", get(layout::stylesheet))
+        .route("/assets/{version}/live.js", get(layout::live_js))
+        .merge(numbers::router())
 }

@@ -1,0 +1,138 @@
+//! `/numbers`: the workspace's numbers with live status, and the form that
+//! adds one and starts linking it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use blazz_provider::ProviderKind;
+use blazz_store::accounts::{self, Account};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{check_csrf, Ctx};
+use crate::error::ApiError;
+use crate::events;
+use crate::http::web::home::nav;
+use crate::http::web::layout::{csrf_field, error_box, live_page, status_label};
+use crate::http::web::SignedIn;
+use crate::services::numbers;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct NewNumber {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    provider: String,
+}
+
+/// The kinds of number this Blazz can link from the browser.
+fn linkable(state: &AppState) -> Vec<(ProviderKind, &'static str)> {
+    [
+        (
+            ProviderKind::Sandbox,
+            "Sandbox (a pretend phone, to try Blazz)",
+        ),
+        (ProviderKind::Web, "WhatsApp (scan with your phone)"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| state.sessions.supports(*k))
+    .collect()
+}
+
+async fn render(
+    state: &AppState,
+    s: &SignedIn,
+    ctx: &Ctx,
+    error: Option<&str>,
+) -> Result<Markup, ApiError> {
+    let all: Vec<Account> = {
+        let mut conn = state.db.pool.acquire().await?;
+        accounts::list(&mut conn, ctx.workspace.id).await?
+    };
+    let ws = ctx.workspace.id.to_string();
+    let live = ctx
+        .live(state, s, vec![events::workspace_channel(&ws)])
+        .await?;
+    let kinds = linkable(state);
+    let body = html! {
+        div class="card" {
+            h1 { "Numbers" }
+            @if all.is_empty() {
+                p data-testid="empty" {
+                    "No WhatsApp number is linked yet. "
+                    @if ctx.admin() {
+                        "Link one below: give it a name, then scan the QR code with the phone. "
+                        "No phone at hand? Choose Sandbox to try everything with a pretend one."
+                    } @else {
+                        "Ask an admin or owner of " (ctx.workspace.name) " to link one."
+                    }
+                }
+            } @else {
+                table {
+                    thead { tr { th { "Name" } th class="opt" { "Phone" } th { "Status" } } }
+                    tbody {
+                        @for a in &all {
+                            tr {
+                                td { a href=(format!("/numbers/{}", a.id)) { (a.name) } }
+                                td class="opt" { (a.phone.as_deref().unwrap_or("—")) }
+                                td { span class="status" data-status-for=(a.id) data-status=(a.status.as_str()) { (status_label(a.status)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if ctx.admin() && !kinds.is_empty() {
+            div class="card" {
+                h2 { "Link a number" }
+                (error_box(error))
+                form method="post" action="/numbers" {
+                    (csrf_field(&s.csrf))
+                    label for="number-name" { "Name" }
+                    input id="number-name" name="name" required maxlength="100" placeholder="Support line";
+                    label for="number-provider" { "Kind" }
+                    select id="number-provider" name="provider" {
+                        @for (k, label) in &kinds { option value=(k.as_str()) { (label) } }
+                    }
+                    button type="submit" { "Add and link" }
+                }
+            }
+        }
+    };
+    Ok(live_page("Numbers", Some(nav(s)), Some(&live), body))
+}
+
+pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, ApiError> {
+    let Ok(ctx) = Ctx::of(&s) else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    Ok(render(&state, &s, &ctx, None).await?.into_response())
+}
+
+/// Adds the number and starts linking it: the next page shows its QR code.
+pub async fn create(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<NewNumber>,
+) -> Result<Response, ApiError> {
+    check_csrf(&s, &f.csrf)?;
+    let ctx = Ctx::of(&s)?;
+    let account = match numbers::create(&state, &ctx.caller, &f.provider, &f.name).await {
+        Ok(a) => a,
+        Err(e @ ApiError::Invalid { .. }) => {
+            let page = render(&state, &s, &ctx, Some(&e.to_string())).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    // A refused link (rate limit, capacity) still leaves the number; its
+    // page says so and offers to try again.
+    if let Err(e) = numbers::link(&state, &ctx.caller, account.id, None).await {
+        tracing::info!(account.id = %account.id, error = %e, "linking a new number");
+    }
+    Ok(Redirect::to(&format!("/numbers/{}", account.id)).into_response())
+}
