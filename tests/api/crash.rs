@@ -69,19 +69,22 @@ async fn a_kill_while_sending_loses_and_doubles_nothing() {
     let account = link_number(&serve, &token).await;
     serve.wait_status(&token, &account, "connected").await;
 
-    // Send from a task; kill the server once the network has taken some
-    // but (very likely) not all of them.
-    let answered = {
+    // Eight clients send side by side (so accepted messages queue up ahead
+    // of the sending); the server is killed once the network has taken
+    // some but (very likely) not all of them.
+    const CLIENTS: usize = 8;
+    let mut posters = Vec::new();
+    for k in 0..CLIENTS {
         let (serve_base, token, account) = (serve.base.clone(), token.clone(), account.clone());
-        tokio::spawn(async move {
+        posters.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
-            let mut answered = vec![false; MESSAGES];
-            for (i, done) in answered.iter_mut().enumerate() {
-                *done = post(&client, &serve_base, &token, &account, i).await;
+            let mut answered = Vec::new();
+            for i in (k..MESSAGES).step_by(CLIENTS) {
+                answered.push((i, post(&client, &serve_base, &token, &account, i).await));
             }
             answered
-        })
-    };
+        }));
+    }
     for _ in 0..2000 {
         if journal(&journal_path).len() >= 150 {
             break;
@@ -89,7 +92,12 @@ async fn a_kill_while_sending_loses_and_doubles_nothing() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     serve.kill();
-    let answered = answered.await.unwrap();
+    let mut answered = vec![false; MESSAGES];
+    for p in posters {
+        for (i, ok) in p.await.unwrap() {
+            answered[i] = ok;
+        }
+    }
     let at_kill = journal(&journal_path).len();
     assert!(
         at_kill > 0 && at_kill < MESSAGES,
@@ -101,7 +109,27 @@ async fn a_kill_while_sending_loses_and_doubles_nothing() {
     // The client repeats every request it has no answer for; and repeats
     // all the others too, which must change nothing.
     let unanswered = answered.iter().filter(|a| !**a).count();
-    eprintln!("killed with {at_kill} of {MESSAGES} received by the network; {unanswered} requests unanswered");
+    // Messages the network took whose `sent` the killed process never
+    // recorded: the window exactly-once is about.
+    let db = blazz_store::Db::connect(&url).await.unwrap();
+    let pending: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM messages WHERE direction = 'out' AND status = 'pending'")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let taken: std::collections::HashSet<String> = journal(&journal_path)
+        .iter()
+        .filter_map(|m| m["id"].as_str().map(str::to_string))
+        .collect();
+    let in_window = pending
+        .iter()
+        .filter(|(id,)| taken.contains(&id.replace('-', "").to_uppercase()))
+        .count();
+    eprintln!(
+        "killed with {at_kill} of {MESSAGES} received by the network, {} accepted and pending \
+         ({in_window} of them already taken by the network), {unanswered} requests unanswered",
+        pending.len()
+    );
     for i in 0..MESSAGES {
         assert!(
             post(&serve.client, &serve.base, &token, &account, i).await,
@@ -109,7 +137,6 @@ async fn a_kill_while_sending_loses_and_doubles_nothing() {
         );
     }
 
-    let db = blazz_store::Db::connect(&url).await.unwrap();
     let mut counts: Vec<(String, i64)> = Vec::new();
     for _ in 0..1200 {
         counts = sqlx::query_as(
