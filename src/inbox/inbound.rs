@@ -28,14 +28,16 @@ pub struct Inbound {
 /// the network delivered it before (same provider id on this number).
 pub async fn record(conn: &mut Conn, inbound: &Inbound) -> anyhow::Result<bool> {
     let (ws, account, msg) = (inbound.workspace, inbound.account, &inbound.message);
-    if messages::by_provider_id(conn, account, &msg.provider_message_id)
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    let contact = contact_for(conn, ws, &msg.from, msg.push_name.as_deref()).await?;
-    let (chat, _) = chats::find_or_create(conn, ws, account, contact.id).await?;
+    // A repeat is caught by the insert below (unique provider id); its
+    // contact and chat are the first delivery's, so finding them is harmless.
+    let (contact_id, contact_name) = match contacts::id_by_phone(conn, ws, &msg.from).await? {
+        Some(found) => found,
+        None => {
+            let c = contact_for(conn, ws, &msg.from, msg.push_name.as_deref()).await?;
+            (c.id, c.name)
+        }
+    };
+    let (chat, _) = chats::find_or_create(conn, ws, account, contact_id).await?;
     let mut body = Body::from_provider(&msg.body, inbound.media_id.clone());
     if let (
         Body::Reaction { message_id, .. },
@@ -102,7 +104,7 @@ pub async fn record(conn: &mut Conn, inbound: &Inbound) -> anyhow::Result<bool> 
     .await?;
     let mut event = MessageView::json(&m);
     event["contact"] =
-        json!({"id": contact.id.to_string(), "phone": contact.phone, "name": contact.name});
+        json!({"id": contact_id.to_string(), "phone": msg.from, "name": contact_name});
     outbox::append(conn, Some(ws), "message.received", &event).await?;
     Ok(true)
 }

@@ -143,6 +143,30 @@ pub(super) async fn run(mut ctx: Ctx, mut cmds: mpsc::Receiver<Command>) {
     ctx.state.sessions.finished(id, ctx.generation);
 }
 
+/// Messages and receipts handled together at most.
+const DATA_BATCH: usize = 256;
+
+/// Whether an event is inbox data (stored in batches) rather than a
+/// session change.
+fn is_data(e: &ProviderEvent) -> bool {
+    matches!(e, ProviderEvent::Message(_) | ProviderEvent::Receipt { .. })
+}
+
+/// Inbox data on its way to the store.
+enum Data {
+    Inbound(Box<Inbound>),
+    Receipt(Receipt),
+}
+
+impl Data {
+    fn write(&self) -> Write {
+        match self {
+            Data::Inbound(i) => Write::Inbound((**i).clone()),
+            Data::Receipt(r) => Write::Receipt(r.clone()),
+        }
+    }
+}
+
 /// Answers a command that cannot run now.
 fn refuse(cmd: Command) {
     match cmd {
@@ -180,6 +204,25 @@ impl Ctx {
                     last_traffic = Instant::now();
                     match event {
                         None => Next::Reconnect("the provider closed the connection".into()),
+                        Some(event) if is_data(&event) => {
+                            // Everything that has queued up behind this
+                            // message or receipt is stored in the same
+                            // group commit.
+                            let mut batch = vec![event];
+                            let mut next = None;
+                            while batch.len() < DATA_BATCH {
+                                match events.try_recv() {
+                                    Ok(e) if is_data(&e) => batch.push(e),
+                                    Ok(e) => { next = Some(e); break; }
+                                    Err(_) => break,
+                                }
+                            }
+                            self.on_data(batch).await;
+                            match next {
+                                Some(e) => self.on_event(e, failures).await,
+                                None => Next::Continue,
+                            }
+                        }
                         Some(event) => self.on_event(event, failures).await,
                     }
                 }
@@ -281,29 +324,8 @@ impl Ctx {
                 self.apply(SessionEvent::Banned, Some(&reason)).await;
                 return Next::End;
             }
-            ProviderEvent::Message(m) => self.on_message(m).await,
-            ProviderEvent::Receipt {
-                provider_message_id,
-                status,
-                at,
-                error,
-            } => {
-                let status = match status {
-                    ReceiptStatus::Sent => MessageStatus::Sent,
-                    ReceiptStatus::Delivered => MessageStatus::Delivered,
-                    ReceiptStatus::Read => MessageStatus::Read,
-                    ReceiptStatus::Failed => MessageStatus::Failed,
-                };
-                let receipt = Receipt {
-                    workspace: self.account.workspace_id,
-                    account: self.account.id,
-                    provider_message_id,
-                    status,
-                    at: ms(at),
-                    error,
-                };
-                self.persist(|| Write::Receipt(receipt.clone()), "a receipt")
-                    .await;
+            ProviderEvent::Message(_) | ProviderEvent::Receipt { .. } => {
+                self.on_data(vec![event]).await
             }
             ProviderEvent::Typing { from, typing } => {
                 self.publish("account.typing", json!({"from": from, "typing": typing}))
@@ -375,37 +397,74 @@ impl Ctx {
         settle(&self.state, &self.account, to, reason.unwrap_or_default()).await;
     }
 
-    /// Stores a message from a contact (its media first). A message is
-    /// never dropped for a failed write: the write is retried until it
-    /// lands or the session is stopped.
-    async fn on_message(&self, m: InboundMessage) {
+    /// Stores messages from contacts (their media first) and receipts, in
+    /// the order they came, committed together. Nothing is dropped for a
+    /// failed write: the writes are retried until they land or the session
+    /// is stopped.
+    async fn on_data(&self, events: Vec<ProviderEvent>) {
+        let mut items = Vec::with_capacity(events.len());
+        for event in events {
+            match event {
+                ProviderEvent::Message(m) => {
+                    if let Some(inbound) = self.inbound(m).await {
+                        items.push(Data::Inbound(Box::new(inbound)));
+                    }
+                }
+                ProviderEvent::Receipt {
+                    provider_message_id,
+                    status,
+                    at,
+                    error,
+                } => items.push(Data::Receipt(Receipt {
+                    workspace: self.account.workspace_id,
+                    account: self.account.id,
+                    provider_message_id,
+                    status: match status {
+                        ReceiptStatus::Sent => MessageStatus::Sent,
+                        ReceiptStatus::Delivered => MessageStatus::Delivered,
+                        ReceiptStatus::Read => MessageStatus::Read,
+                        ReceiptStatus::Failed => MessageStatus::Failed,
+                    },
+                    at: ms(at),
+                    error,
+                })),
+                _ => {}
+            }
+        }
+        let mut delay = Duration::from_millis(50);
+        loop {
+            // Queued in order, one group commit for all of them.
+            let writes = items.iter().map(|d| self.state.sessions.write(d.write()));
+            let stored = futures::future::join_all(writes).await;
+            if stored.iter().all(|ok| *ok) {
+                return;
+            }
+            // Storing twice is harmless (messages are deduplicated by their
+            // provider id, receipts only move forward): retry them all.
+            tracing::warn!(account.id = %self.account.id, writes = items.len(), "could not store; retrying");
+            sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// A message from a contact ready to store (its media kept first);
+    /// `None` if the sender is not a phone number.
+    async fn inbound(&self, m: InboundMessage) -> Option<Inbound> {
         let from = match blazz_domain::Phone::from_network(&m.from) {
             Ok(p) => p.as_str().to_string(),
             Err(e) => {
                 tracing::warn!(account.id = %self.account.id, from = %m.from, error = %e, "ignored a message from an address that is not a phone number");
-                return;
+                return None;
             }
         };
         let ws = self.account.workspace_id;
         let media_id = crate::inbox::media::keep_inbound(&self.state, ws, &m).await;
-        let inbound = Inbound {
+        Some(Inbound {
             workspace: ws,
             account: self.account.id,
             message: InboundMessage { from, ..m },
             media_id,
-        };
-        self.persist(|| Write::Inbound(inbound.clone()), "a message")
-            .await;
-    }
-
-    /// Queues a write, retrying with backoff while the store refuses it.
-    async fn persist(&self, write: impl Fn() -> Write, what: &str) {
-        let mut delay = Duration::from_millis(50);
-        while !self.state.sessions.write(write()).await {
-            tracing::warn!(account.id = %self.account.id, what, "could not store; retrying");
-            sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(5));
-        }
+        })
     }
 
     async fn publish(&self, kind: &'static str, mut payload: serde_json::Value) {

@@ -260,6 +260,22 @@ pub async fn by_phones(
     Ok(out)
 }
 
+/// The id and name of the workspace's contact with this phone (one indexed
+/// read, without tags: the inbound hot path).
+pub async fn id_by_phone(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    phone: &str,
+) -> anyhow::Result<Option<(ContactId, Option<String>)>> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, name FROM contacts WHERE workspace_id = $1 AND phone = $2")
+            .bind(ws.to_string())
+            .bind(phone)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|(id, name)| Ok((parse_id(&id)?, name))).transpose()
+}
+
 /// Every contact of the workspace, oldest first, a page at a time (export).
 pub async fn page_after(
     conn: &mut Conn,
