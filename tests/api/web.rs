@@ -1633,3 +1633,83 @@ async fn an_invitation_link_is_no_way_around_the_sign_in_rate_limit() {
     assert_eq!(statuses, [422, 422, 422, 429]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn number_forms_need_the_form_token_and_stay_inside_the_workspace() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("Acme").await;
+    let other = app.tenant("Other").await;
+    let number = crate::numbers::connected_account(&app, &t.token).await;
+    let theirs = crate::numbers::connected_account(&app, &other.token).await;
+    let browser = Browser::new(&app);
+    browser.sign_in(&t.owner_email).await;
+    let csrf = browser.session_csrf().await;
+
+    // Without the session's form token nothing happens.
+    let refused = browser
+        .post(&format!("/numbers/{number}/logout"), &[])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let (_, a) = app
+        .get(&t.token, &format!("/api/v1/accounts/{number}"))
+        .await;
+    assert_eq!(a["status"], "connected");
+
+    // Another workspace's number is not found, whatever the token.
+    let page = browser.get(&format!("/numbers/{theirs}")).await;
+    assert_eq!(page.status, 404);
+    let posted = browser
+        .post(&format!("/numbers/{theirs}/logout"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(posted.status, 404, "{}", posted.body);
+    let (_, a) = app
+        .get(&other.token, &format!("/api/v1/accounts/{theirs}"))
+        .await;
+    assert_eq!(
+        a["status"], "connected",
+        "the other workspace's number is untouched"
+    );
+    let list = browser.get("/numbers").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&number) && !list.body.contains(&theirs));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_live_script_is_cached_forever_under_its_content_hash() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("Acme").await;
+    let browser = Browser::new(&app);
+    browser.sign_in(&t.owner_email).await;
+    let page = browser.get("/numbers").await;
+    let end = page
+        .body
+        .find("/live.js")
+        .expect("the page loads the live script")
+        + "/live.js".len();
+    let start = page.body[..end].rfind("/assets/").expect("an /assets/ URL");
+    let path = &page.body[start..end];
+    let r = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(r.text().await.unwrap().contains("pusher:subscribe"));
+    let stale = app
+        .client
+        .get(app.url("/assets/000000000000/live.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        404,
+        "an old build's script is not served as this one"
+    );
+    app.finish().await;
+}
