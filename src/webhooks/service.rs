@@ -179,11 +179,7 @@ pub async fn update(
     e.updated_at = now;
     store::update_endpoint(&mut tx, &e).await?;
     if resume {
-        let job = DeliverWebhooks {
-            workspace_id: e.workspace_id,
-            endpoint_id: e.id,
-        };
-        deliver::enqueue(&mut tx, &job, None, 0).await?;
+        queue(&mut tx, &e, None).await?;
     }
     record(
         &mut tx,
@@ -298,11 +294,7 @@ pub async fn replay_one(
         .ok_or_else(missing)?;
     enabled(&e)?;
     store::replay(&mut tx, e.workspace_id, e.id, Replay::One(d)).await?;
-    let job = DeliverWebhooks {
-        workspace_id: e.workspace_id,
-        endpoint_id: e.id,
-    };
-    deliver::enqueue(&mut tx, &job, None, 0).await?;
+    queue(&mut tx, &e, None).await?;
     record(
         &mut tx,
         e.workspace_id,
@@ -332,11 +324,7 @@ pub async fn replay_since(
     enabled(&e)?;
     let n = store::replay(&mut tx, e.workspace_id, e.id, Replay::FailedSince(since_ms)).await?;
     if n > 0 {
-        let job = DeliverWebhooks {
-            workspace_id: e.workspace_id,
-            endpoint_id: e.id,
-        };
-        deliver::enqueue(&mut tx, &job, None, 0).await?;
+        queue(&mut tx, &e, None).await?;
     }
     record(
         &mut tx,
@@ -373,11 +361,7 @@ pub async fn test(state: &AppState, caller: &Caller, id: &str) -> Result<Deliver
         next_attempt_at: now,
     };
     store::insert_delivery(&mut tx, &d).await?;
-    let job = DeliverWebhooks {
-        workspace_id: e.workspace_id,
-        endpoint_id: e.id,
-    };
-    deliver::enqueue(&mut tx, &job, Some(format!("webhooks:{}", d.id)), 0).await?;
+    queue(&mut tx, &e, Some(format!("webhooks:{}", d.id))).await?;
     record(
         &mut tx,
         e.workspace_id,
@@ -393,4 +377,15 @@ pub async fn test(state: &AppState, caller: &Caller, id: &str) -> Result<Deliver
     tx.commit().await?;
     state.committed();
     Ok(found)
+}
+
+/// Queues the delivery job of an endpoint (its oldest pending deliveries
+/// go first), inside the caller's transaction.
+async fn queue(tx: &mut Conn, e: &Endpoint, idempotency_key: Option<String>) -> anyhow::Result<()> {
+    let job = DeliverWebhooks {
+        workspace_id: e.workspace_id,
+        endpoint_id: e.id,
+    };
+    deliver::enqueue(tx, &job, idempotency_key, 0).await?;
+    Ok(())
 }
