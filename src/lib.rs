@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod i18n;
 pub mod inbox;
 pub mod jobs;
 pub mod media;

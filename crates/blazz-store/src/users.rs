@@ -13,6 +13,9 @@ pub struct User {
     pub password_hash: String,
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<i64>,
+    /// The language the member reads the web app in (`en`, `id`); `None`
+    /// follows the browser.
+    pub language: Option<String>,
     pub created_at: i64,
 }
 
@@ -30,6 +33,7 @@ struct Row {
     password_hash: String,
     totp_secret: Option<String>,
     totp_enabled_at: Option<i64>,
+    language: Option<String>,
     created_at: i64,
 }
 
@@ -44,12 +48,14 @@ impl TryFrom<Row> for User {
             password_hash: r.password_hash,
             totp_secret: r.totp_secret,
             totp_enabled_at: r.totp_enabled_at,
+            language: r.language,
             created_at: r.created_at,
         })
     }
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, totp_secret, totp_enabled_at, created_at";
+const COLUMNS: &str =
+    "id, email, name, password_hash, totp_secret, totp_enabled_at, language, created_at";
 
 /// Inserts a user; a duplicate e-mail is a unique violation the caller maps.
 pub async fn create(
@@ -65,6 +71,7 @@ pub async fn create(
         password_hash: password_hash.to_string(),
         totp_secret: None,
         totp_enabled_at: None,
+        language: None,
         created_at: now_ms(),
     };
     sqlx::query(
@@ -106,6 +113,22 @@ pub async fn find_by_email(conn: &mut Conn, email: &Email) -> anyhow::Result<Opt
 pub async fn set_password(conn: &mut Conn, id: UserId, password_hash: &str) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Changes the member's name and page language (`None`: the browser's).
+pub async fn set_profile(
+    conn: &mut Conn,
+    id: UserId,
+    name: &str,
+    language: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET name = $1, language = $2 WHERE id = $3")
+        .bind(name)
+        .bind(language)
         .bind(id.to_string())
         .execute(conn)
         .await?;

@@ -14,29 +14,35 @@ use crate::auth::csrf;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The header navigation of signed-in pages: switcher, settings, sign out.
+/// The header navigation of signed-in pages: the areas, the workspace
+/// switcher and sign out.
 pub fn nav(s: &SignedIn) -> Markup {
+    let tr = s.tr;
     html! {
+        a href="/inbox" { (tr.t("nav.inbox")) }
+        " · "
+        a href="/numbers" { (tr.t("nav.numbers")) }
+        " · "
+        a href="/contacts" { (tr.t("nav.contacts")) }
+        " · "
+        a href="/settings" { (tr.t("nav.settings")) }
+        " · "
         @if s.workspaces.len() > 1 {
             form class="inline" method="post" action="/workspaces/switch" {
                 (csrf_field(&s.csrf))
-                label for="ws-switch" class="muted" style="display:inline;font-weight:400" { "Workspace " }
-                select id="ws-switch" name="workspace" style="width:auto" {
+                label for="ws-switch" class="muted inline-label" { (tr.t("nav.workspace")) " " }
+                select id="ws-switch" name="workspace" class="auto" {
                     @for (ws, _) in &s.workspaces {
                         option value=(ws.id) selected[s.current.as_ref().is_some_and(|(c, _)| c.id == ws.id)] { (ws.name) }
                     }
                 }
-                " " button class="link" type="submit" { "Switch" }
+                " " button class="link" type="submit" { (tr.t("nav.switch")) }
             }
             " · "
         }
-        a href="/numbers" { "Numbers" }
-        " · "
-        a href="/settings/security" { "Security" }
-        " · "
         form class="inline" method="post" action="/logout" {
             (csrf_field(&s.csrf))
-            button class="link" type="submit" { "Sign out" }
+            button class="link" type="submit" { (tr.t("nav.sign_out")) }
         }
     }
 }
@@ -87,7 +93,7 @@ pub async fn show(
             }
         },
     };
-    Ok(page("Home", Some(nav(&s)), body).into_response())
+    Ok(page(s.tr, "Home", Some(nav(&s)), body).into_response())
 }
 
 #[derive(Deserialize)]

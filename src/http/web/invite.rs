@@ -45,6 +45,7 @@ async fn render(
     let email = Email::parse(&inv.email).map_err(|e| ApiError::Internal(e.into()))?;
     let has_account = users::find_by_email(&mut conn, &email).await?.is_some();
     Ok(page(
+        crate::i18n::Tr::default(),
         "Join a workspace",
         None,
         html! {

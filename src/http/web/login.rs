@@ -31,6 +31,7 @@ pub struct LoginForm {
 
 fn login_page(token: &str, email: &str, error: Option<&str>, signup: bool) -> maud::Markup {
     page(
+        crate::i18n::Tr::default(),
         "Sign in",
         None,
         html! {
@@ -134,6 +135,7 @@ pub struct SecondForm {
 
 fn second_page(token: &str, error: Option<&str>) -> maud::Markup {
     page(
+        crate::i18n::Tr::default(),
         "Two-factor sign-in",
         None,
         html! {

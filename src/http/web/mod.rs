@@ -16,7 +16,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
-pub use session::SignedIn;
+pub use session::{BrowserTr, SignedIn};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -28,6 +28,7 @@ pub struct CodeForm {
 
 fn view(s: &SignedIn, content: Markup) -> Markup {
     page(
+        crate::i18n::Tr::default(),
         "Security",
         Some(nav(s)),
         html! {

@@ -13,6 +13,7 @@ use blazz_store::{sessions, users, workspaces};
 use crate::auth::caller::SESSION_COOKIE;
 use crate::auth::secrets::random_string;
 use crate::error::ApiError;
+use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
 
 /// A fully signed-in browser: the user, the session's secret, its CSRF
@@ -24,6 +25,28 @@ pub struct SignedIn {
     pub csrf: String,
     pub workspaces: Vec<(Workspace, Role)>,
     pub current: Option<(Workspace, Role)>,
+    /// The member's language, or the browser's when they chose none.
+    pub tr: Tr,
+}
+
+/// The browser's language (`Accept-Language`), for pages before sign-in.
+pub struct BrowserTr(pub Tr);
+
+impl<S: Send + Sync> FromRequestParts<S> for BrowserTr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(BrowserTr(browser_tr(parts)))
+    }
+}
+
+fn browser_tr(parts: &Parts) -> Tr {
+    let header = parts
+        .headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Tr::new(Lang::from_accept_language(header))
 }
 
 /// Why a page could not be shown to this browser.
@@ -85,7 +108,14 @@ impl FromRequestParts<AppState> for SignedIn {
                 sessions::set_workspace(&mut w, &secret, ws.id).await?;
             }
         }
+        let tr = user
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .map(Tr::new)
+            .unwrap_or_else(|| browser_tr(parts));
         Ok(SignedIn {
+            tr,
             user,
             secret,
             csrf: session.csrf_token,

@@ -40,6 +40,7 @@ fn form(
 ) -> maud::Markup {
     let v = |get: fn(&AccountForm) -> &str| f.map(get).unwrap_or_default().to_string();
     page(
+        crate::i18n::Tr::default(),
         title,
         None,
         html! {

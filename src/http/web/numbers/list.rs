@@ -79,7 +79,7 @@ async fn render(
                             tr {
                                 td { a href=(format!("/numbers/{}", a.id)) { (a.name) } }
                                 td class="opt" { (a.phone.as_deref().unwrap_or("—")) }
-                                td { span class="status" data-status-for=(a.id) data-status=(a.status.as_str()) { (status_label(a.status)) } }
+                                td { span class="status" data-status-for=(a.id) data-status=(a.status.as_str()) { (status_label(s.tr, a.status)) } }
                             }
                         }
                     }
@@ -103,7 +103,7 @@ async fn render(
             }
         }
     };
-    Ok(live_page("Numbers", Some(nav(s)), Some(&live), body))
+    Ok(live_page(s.tr, "Numbers", Some(nav(s)), Some(&live), body))
 }
 
 pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, ApiError> {

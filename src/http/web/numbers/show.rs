@@ -164,7 +164,7 @@ pub async fn render(
         div class="card" {
             h1 { (a.name) }
             p {
-                span class="status" data-status-for=(a.id) data-status=(status.as_str()) { (status_label(status)) }
+                span class="status" data-status-for=(a.id) data-status=(status.as_str()) { (status_label(s.tr, status)) }
                 " · " (a.provider) @if let Some(p) = &a.phone { " · " (p) }
             }
         }
@@ -193,7 +193,7 @@ pub async fn render(
             }
         }
     };
-    Ok(live_page(&a.name, Some(nav(s)), Some(&live), body))
+    Ok(live_page(s.tr, &a.name, Some(nav(s)), Some(&live), body))
 }
 
 /// Another workspace's number, or none: the same page.
@@ -204,7 +204,7 @@ pub fn not_found(s: &SignedIn) -> Response {
             p { "There is no such number in this workspace. " a href="/numbers" { "See the numbers" } "." }
         }
     };
-    (StatusCode::NOT_FOUND, page("Not found", Some(nav(s)), body)).into_response()
+    (StatusCode::NOT_FOUND, page(s.tr, "Not found", Some(nav(s)), body)).into_response()
 }
 
 pub async fn show(
