@@ -131,6 +131,12 @@ impl Tr {
             .unwrap_or_else(|| leak_key(key))
     }
 
+    /// The string for `key` when a catalogue has it (keys built at run
+    /// time, such as `errors.{code}`, that may have no entry).
+    pub fn get(&self, key: &str) -> Option<&'static str> {
+        lookup(self.lang, key).or_else(|| lookup(Lang::En, key))
+    }
+
     /// The string for `key` with its `{name}` placeholders filled.
     pub fn f(&self, key: &str, args: &[(&str, &dyn Display)]) -> String {
         fill(self.t(key), args)
@@ -287,7 +293,10 @@ mod tests {
             }
         });
         assert!(seen > 0, "found no keys in the code: the scan is broken");
-        assert!(missing.is_empty(), "keys not in locales/en.toml: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys not in locales/en.toml: {missing:#?}"
+        );
     }
 
     fn visit(dir: &std::path::Path, f: &mut dyn FnMut(&std::path::Path, &str)) {
@@ -324,8 +333,14 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_language_blazz_has() {
-        assert_eq!(Lang::from_accept_language("id-ID,id;q=0.9,en;q=0.8"), Lang::Id);
-        assert_eq!(Lang::from_accept_language("fr-FR,en;q=0.5,id;q=0.7"), Lang::Id);
+        assert_eq!(
+            Lang::from_accept_language("id-ID,id;q=0.9,en;q=0.8"),
+            Lang::Id
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,en;q=0.5,id;q=0.7"),
+            Lang::Id
+        );
         assert_eq!(Lang::from_accept_language("fr-FR"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
         assert_eq!(Lang::from_accept_language("id;q=0,en"), Lang::En);

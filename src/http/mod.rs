@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(api)
-        .merge(web::router())
+        .merge(web::router().layer(web::security_headers()))
         .merge(health::router())
         .merge(realtime::router())
         .layer(middleware::from_fn_with_state(

@@ -8,7 +8,7 @@ use blazz_store::{sessions, users};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{csrf_field, page};
+use super::layout::{csrf_field, page, role_label};
 use super::SignedIn;
 use crate::auth::csrf;
 use crate::error::ApiError;
@@ -67,33 +67,35 @@ pub async fn show(
             return Ok(Redirect::to(to).into_response());
         }
     };
+    let tr = s.tr;
     let body = match &s.current {
         None => html! {
             div class="card" {
-                h1 { "Hello, " (s.user.name) }
-                p { "You are not in any workspace. Ask an owner or admin for an invitation link." }
+                h1 { (tr.f("home.hello", &[("name", &s.user.name)])) }
+                p { (tr.t("home.no_workspace")) }
             }
         },
         Some((ws, role)) => html! {
             div class="card" {
                 h1 { (ws.name) }
-                p class="muted" { "Signed in as " (s.user.email) ", " (role) " of " code { (ws.slug) } "." }
+                p class="muted" { (tr.f("home.signed_in_as", &[("email", &s.user.email), ("role", &role_label(tr, *role)), ("workspace", &ws.slug)])) }
             }
             div class="card" {
-                h2 { "Next steps" }
+                h2 { (tr.t("home.next_steps")) }
                 ol {
-                    li { a href="/numbers" { "Link a WhatsApp number" } " (or try a sandbox one, no phone needed)." }
+                    li { a href="/numbers" { (tr.t("home.link_number")) } " " (tr.t("home.link_number_hint")) }
+                    li { a href="/inbox" { (tr.t("home.open_inbox")) } }
                     @if role.at_least(Role::Admin) {
-                        li { "Create an API token: " code { "POST /api/v1/tokens" } " or "
-                             code { "blazz token create --workspace " (ws.slug) " --role admin --name my-script" } "." }
-                        li { "Invite your team: " code { "POST /api/v1/invitations" } "." }
+                        li { a href="/settings/tokens" { (tr.t("home.create_token")) } " · "
+                             code { "blazz token create --workspace " (ws.slug) " --role admin --name my-script" } }
+                        li { a href="/settings/invitations" { (tr.t("home.invite_team")) } }
                     }
-                    li { "Read the API: " a href="/api/v1/openapi.json" { "OpenAPI document" } "." }
+                    li { (tr.t("home.read_api")) " " a href="/api/v1/openapi.json" { (tr.t("home.openapi")) } }
                 }
             }
         },
     };
-    Ok(page(s.tr, "Home", Some(nav(&s)), body).into_response())
+    Ok(page(tr, tr.t("nav.home"), Some(nav(&s)), body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -110,9 +112,7 @@ pub async fn switch(
     Form(f): Form<SwitchForm>,
 ) -> Result<Response, ApiError> {
     if !csrf::matches(&s.csrf, &f.csrf) {
-        return Err(ApiError::forbidden(
-            "the form expired; reload the page and try again",
-        ));
+        return Err(ApiError::forbidden(s.tr.t("common.form_expired")));
     }
     let target: Option<WorkspaceId> = f.workspace.parse().ok();
     let Some(ws) = target.filter(|id| s.workspaces.iter().any(|(w, _)| w.id == *id)) else {

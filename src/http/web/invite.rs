@@ -13,10 +13,11 @@ use blazz_store::{users, workspaces};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{csrf_field, error_box, page};
-use super::session;
+use super::layout::{csrf_field, error_box, error_text, page, role_label};
+use super::session::{self, BrowserTr};
 use crate::auth::csrf;
 use crate::error::ApiError;
+use crate::i18n::Tr;
 use crate::services::invitations::{self, Acceptor};
 use crate::state::AppState;
 
@@ -32,6 +33,7 @@ pub struct AcceptForm {
 
 async fn render(
     state: &AppState,
+    tr: Tr,
     secret: &str,
     inv: &Invitation,
     token: &str,
@@ -44,27 +46,28 @@ async fn render(
         .unwrap_or_default();
     let email = Email::parse(&inv.email).map_err(|e| ApiError::Internal(e.into()))?;
     let has_account = users::find_by_email(&mut conn, &email).await?.is_some();
+    let role = role_label(tr, inv.role);
     Ok(page(
-        crate::i18n::Tr::default(),
-        "Join a workspace",
+        tr,
+        tr.t("invite.title"),
         None,
         html! {
             div class="card" {
-                h1 { "Join " (ws_name) }
-                p { "You were invited as " strong { (inv.role) } " with " strong { (inv.email) } "." }
+                h1 { (tr.f("invite.join_workspace", &[("workspace", &ws_name)])) }
+                p { (tr.f("invite.invited_as", &[("role", &role), ("email", &inv.email)])) }
                 (error_box(error))
                 form method="post" action=(format!("/invite/{secret}")) {
                     (csrf_field(token))
                     @if has_account {
-                        p class="muted" { "You have a Blazz account: confirm with its password." }
+                        p class="muted" { (tr.t("invite.has_account")) }
                     } @else {
-                        label for="name" { "Your name" }
+                        label for="name" { (tr.t("auth.your_name")) }
                         input id="name" name="name" required autocomplete="name";
                     }
-                    label for="password" { @if has_account { "Password" } @else { "Choose a password (at least 10 characters)" } }
+                    label for="password" { @if has_account { (tr.t("auth.password")) } @else { (tr.t("auth.new_password")) } }
                     input id="password" name="password" type="password" required
                         autocomplete=(if has_account { "current-password" } else { "new-password" });
-                    button type="submit" { "Join" }
+                    button type="submit" { (tr.t("invite.join")) }
                 }
             }
         },
@@ -74,17 +77,19 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     Path(secret): Path<String>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let inv = invitations::pending(&state, &secret).await?;
     let (jar, token) = csrf::anonymous_token(jar, state.config.secure_cookies);
-    Ok((jar, render(&state, &secret, &inv, &token, None).await?).into_response())
+    Ok((jar, render(&state, tr, &secret, &inv, &token, None).await?).into_response())
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
     Form(f): Form<AcceptForm>,
 ) -> Result<Response, ApiError> {
@@ -137,7 +142,15 @@ pub async fn submit(
             Ok((jar, Redirect::to(next)).into_response())
         }
         Err(e @ (ApiError::Invalid { .. } | ApiError::Conflict(..))) => {
-            let body = render(&state, &secret, &inv, &f.csrf, Some(&e.to_string())).await?;
+            let body = render(
+                &state,
+                tr,
+                &secret,
+                &inv,
+                &f.csrf,
+                Some(&error_text(tr, &e)),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
         }
         Err(e) => Err(e),

@@ -115,8 +115,21 @@ pub fn error_box(error: Option<&str>) -> Markup {
     }
 }
 
+/// What a page says about a refusal: the catalogue's `errors.{code}`
+/// when it has one, else the API's own message (English).
+pub fn error_text(tr: Tr, e: &crate::error::ApiError) -> String {
+    tr.get(&format!("errors.{}", e.code()))
+        .map(str::to_string)
+        .unwrap_or_else(|| e.to_string())
+}
+
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// How a member's role reads on a page.
+pub fn role_label(tr: Tr, role: blazz_domain::Role) -> &'static str {
+    tr.t(&format!("roles.{}", role.as_str()))
 }
 
 /// How a number's session state reads on a page.

@@ -13,10 +13,11 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use super::layout::{csrf_field, error_box, page};
-use super::session;
+use super::session::{self, BrowserTr};
 use crate::auth::caller::SESSION_COOKIE;
 use crate::auth::{csrf, password, secrets, totp};
 use crate::error::ApiError;
+use crate::i18n::Tr;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -29,30 +30,34 @@ pub struct LoginForm {
     password: String,
 }
 
-fn login_page(token: &str, email: &str, error: Option<&str>, signup: bool) -> maud::Markup {
+fn login_page(tr: Tr, token: &str, email: &str, error: Option<&str>, signup: bool) -> maud::Markup {
     page(
-        crate::i18n::Tr::default(),
-        "Sign in",
+        tr,
+        tr.t("auth.sign_in"),
         None,
         html! {
             div class="card" {
-                h1 { "Sign in" }
+                h1 { (tr.t("auth.sign_in")) }
                 (error_box(error))
                 form method="post" action="/login" {
                     (csrf_field(token))
-                    label for="email" { "E-mail" }
+                    label for="email" { (tr.t("auth.email")) }
                     input id="email" name="email" type="email" required autocomplete="username" value=(email);
-                    label for="password" { "Password" }
+                    label for="password" { (tr.t("auth.password")) }
                     input id="password" name="password" type="password" required autocomplete="current-password";
-                    button type="submit" { "Sign in" }
+                    button type="submit" { (tr.t("auth.sign_in")) }
                 }
-                @if signup { p { "New here? " a href="/signup" { "Create an account" } } }
+                @if signup { p { (tr.t("auth.new_here")) " " a href="/signup" { (tr.t("auth.create_account")) } } }
             }
         },
     )
 }
 
-pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     {
         let mut conn = state.db.pool.acquire().await?;
         if users::count(&mut conn).await? == 0 {
@@ -60,7 +65,11 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
         }
     }
     let (jar, token) = csrf::anonymous_token(jar, state.config.secure_cookies);
-    Ok((jar, login_page(&token, "", None, state.config.signup_open)).into_response())
+    Ok((
+        jar,
+        login_page(tr, &token, "", None, state.config.signup_open),
+    )
+        .into_response())
 }
 
 pub(super) fn limited(state: &AppState, keys: &[String]) -> Option<ApiError> {
@@ -79,6 +88,7 @@ pub(super) fn limited(state: &AppState, keys: &[String]) -> Option<ApiError> {
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -109,9 +119,10 @@ pub async fn submit(
     let ok = password::verify(&f.password, hash);
     let Some(user) = user.filter(|_| ok) else {
         let body = login_page(
+            tr,
             &f.csrf,
             &f.email,
-            Some("Wrong e-mail or password."),
+            Some(tr.t("auth.wrong_password")),
             state.config.signup_open,
         );
         return Ok((StatusCode::UNAUTHORIZED, body).into_response());
@@ -133,21 +144,21 @@ pub struct SecondForm {
     code: String,
 }
 
-fn second_page(token: &str, error: Option<&str>) -> maud::Markup {
+fn second_page(tr: Tr, token: &str, error: Option<&str>) -> maud::Markup {
     page(
-        crate::i18n::Tr::default(),
-        "Two-factor sign-in",
+        tr,
+        tr.t("auth.two_factor"),
         None,
         html! {
             div class="card" {
-                h1 { "Two-factor sign-in" }
-                p class="muted" { "Type the six-digit code from your authenticator app, or one of your recovery codes." }
+                h1 { (tr.t("auth.two_factor")) }
+                p class="muted" { (tr.t("auth.two_factor_intro")) }
                 (error_box(error))
                 form method="post" action="/login/2fa" {
                     (csrf_field(token))
-                    label for="code" { "Code" }
+                    label for="code" { (tr.t("auth.code")) }
                     input id="code" name="code" required autocomplete="one-time-code" inputmode="text";
-                    button type="submit" { "Continue" }
+                    button type="submit" { (tr.t("auth.continue")) }
                 }
             }
         },
@@ -170,17 +181,19 @@ async fn pending(
 
 pub async fn show_second(
     State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     match pending(&state, &jar).await? {
         None => Ok(Redirect::to("/login").into_response()),
         Some((_, s)) if s.second_factor_done_at.is_some() => Ok(Redirect::to("/").into_response()),
-        Some((_, s)) => Ok(second_page(&s.csrf_token, None).into_response()),
+        Some((_, s)) => Ok(second_page(tr, &s.csrf_token, None).into_response()),
     }
 }
 
 pub async fn submit_second(
     State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
     Form(f): Form<SecondForm>,
 ) -> Result<Response, ApiError> {
@@ -214,7 +227,7 @@ pub async fn submit_second(
     if !ok {
         return Ok((
             StatusCode::UNAUTHORIZED,
-            second_page(&session.csrf_token, Some("That code is not right.")),
+            second_page(tr, &session.csrf_token, Some(tr.t("auth.wrong_code"))),
         )
             .into_response());
     }

@@ -2,6 +2,8 @@
 //! invitations, the workspace home, security settings and the numbers
 //! pages, with the embedded stylesheet and live-update script.
 
+pub mod ctx;
+mod headers;
 mod home;
 mod invite;
 mod layout;
@@ -16,6 +18,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub use headers::security_headers;
 pub use session::{BrowserTr, SignedIn};
 
 pub fn router() -> Router<AppState> {

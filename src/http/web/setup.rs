@@ -9,10 +9,11 @@ use blazz_store::users;
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{csrf_field, error_box, page};
-use super::session;
+use super::layout::{csrf_field, error_box, error_text, page};
+use super::session::{self, BrowserTr};
 use crate::auth::csrf;
 use crate::error::ApiError;
+use crate::i18n::Tr;
 use crate::services::accounts::{self, NewAccount};
 use crate::state::AppState;
 
@@ -31,6 +32,7 @@ pub struct AccountForm {
 }
 
 fn form(
+    tr: Tr,
     action: &str,
     title: &str,
     intro: &str,
@@ -40,7 +42,7 @@ fn form(
 ) -> maud::Markup {
     let v = |get: fn(&AccountForm) -> &str| f.map(get).unwrap_or_default().to_string();
     page(
-        crate::i18n::Tr::default(),
+        tr,
         title,
         None,
         html! {
@@ -50,15 +52,15 @@ fn form(
                 (error_box(error))
                 form method="post" action=(action) {
                     (csrf_field(token))
-                    label for="name" { "Your name" }
+                    label for="name" { (tr.t("auth.your_name")) }
                     input id="name" name="name" required autocomplete="name" value=(v(|f| &f.name));
-                    label for="email" { "E-mail" }
+                    label for="email" { (tr.t("auth.email")) }
                     input id="email" name="email" type="email" required autocomplete="email" value=(v(|f| &f.email));
-                    label for="password" { "Password (at least 10 characters)" }
+                    label for="password" { (tr.t("auth.new_password")) }
                     input id="password" name="password" type="password" required minlength="10" autocomplete="new-password";
-                    label for="workspace" { "Workspace name" }
-                    input id="workspace" name="workspace" required placeholder="Acme Support" value=(v(|f| &f.workspace));
-                    button type="submit" { "Create account" }
+                    label for="workspace" { (tr.t("auth.workspace_name")) }
+                    input id="workspace" name="workspace" required placeholder=(tr.t("auth.workspace_placeholder")) value=(v(|f| &f.workspace));
+                    button type="submit" { (tr.t("auth.create_button")) }
                 }
             }
         },
@@ -70,15 +72,20 @@ async fn is_fresh(state: &AppState) -> Result<bool, ApiError> {
     Ok(users::count(&mut conn).await? == 0)
 }
 
-pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     if !is_fresh(&state).await? {
         return Ok(Redirect::to("/login").into_response());
     }
     let (jar, token) = csrf::anonymous_token(jar, state.config.secure_cookies);
     let body = form(
+        tr,
         "/setup",
-        "Welcome to Blazz",
-        "Create the owner account and the first workspace.",
+        tr.t("auth.welcome"),
+        tr.t("auth.welcome_intro"),
         &token,
         None,
         None,
@@ -88,14 +95,16 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
 
 pub async fn submit(
     State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
     Form(f): Form<AccountForm>,
 ) -> Result<Response, ApiError> {
-    create(state, jar, f, true, "/setup", "Welcome to Blazz").await
+    create(state, tr, jar, f, true, "/setup", tr.t("auth.welcome")).await
 }
 
 pub async fn show_signup(
     State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     if !state.config.signup_open {
@@ -106,9 +115,10 @@ pub async fn show_signup(
     }
     let (jar, token) = csrf::anonymous_token(jar, state.config.secure_cookies);
     let body = form(
+        tr,
         "/signup",
-        "Create an account",
-        "An account and a workspace of your own.",
+        tr.t("auth.create_account"),
+        tr.t("auth.signup_intro"),
         &token,
         None,
         None,
@@ -118,6 +128,7 @@ pub async fn show_signup(
 
 pub async fn submit_signup(
     State(state): State<AppState>,
+    BrowserTr(tr): BrowserTr,
     jar: CookieJar,
     Form(f): Form<AccountForm>,
 ) -> Result<Response, ApiError> {
@@ -127,11 +138,21 @@ pub async fn submit_signup(
             "sign-up is closed; ask for an invitation".into(),
         ));
     }
-    create(state, jar, f, false, "/signup", "Create an account").await
+    create(
+        state,
+        tr,
+        jar,
+        f,
+        false,
+        "/signup",
+        tr.t("auth.create_account"),
+    )
+    .await
 }
 
 async fn create(
     state: AppState,
+    tr: Tr,
     jar: CookieJar,
     f: AccountForm,
     first: bool,
@@ -161,12 +182,13 @@ async fn create(
                 .map(|c| c.value().to_string())
                 .unwrap_or_default();
             let body = form(
+                tr,
                 action,
                 title,
-                "Please correct the form.",
+                tr.t("auth.correct_form"),
                 &token,
                 Some(&f),
-                Some(&e.to_string()),
+                Some(&error_text(tr, &e)),
             );
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
         }

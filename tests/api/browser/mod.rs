@@ -13,7 +13,6 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -61,6 +60,8 @@ impl Browser {
                 "--window-size=1200,1000"
             ]}),
         );
+        // Keep the page's console so `close` can refuse errors in it.
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&url)
@@ -191,8 +192,46 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// The page console's errors since the last call (script errors,
+    /// Content-Security-Policy refusals), except a failed load with a 4xx
+    /// status: tests open not-found pages on purpose.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let raw = self.client.issue_cmd(ConsoleLog).await.unwrap();
+        raw.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str().map(str::to_string))
+            .filter(|m| !(m.contains("Failed to load resource") && m.contains("status of 4")))
+            .collect()
+    }
+
+    /// Ends the session; fails the test if the console showed an error.
     pub async fn close(self) {
+        let errors = self.console_errors().await;
         self.client.close().await.unwrap();
+        assert!(
+            errors.is_empty(),
+            "errors in the browser console: {errors:#?}"
+        );
     }
 }
 
+/// Chromium's console log (chromedriver's `se/log` endpoint), which the
+/// WebDriver standard does not name.
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}

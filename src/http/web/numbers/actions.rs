@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{check_csrf, show, Ctx};
 use crate::error::ApiError;
 use crate::http::extract::Path;
+use crate::http::web::layout::error_text;
 use crate::http::web::SignedIn;
 use crate::services::numbers;
 use crate::state::AppState;
@@ -54,7 +55,7 @@ async fn answer<T>(
     }
     let status = e.status();
     let a = numbers::find(state, &ctx.caller, id).await?;
-    let page = show::render(state, s, ctx, &a, Some(&e.to_string()), None).await?;
+    let page = show::render(state, s, ctx, &a, Some(&error_text(s.tr, &e)), None).await?;
     Ok((status, page).into_response())
 }
 

@@ -14,8 +14,9 @@ use super::{check_csrf, Ctx};
 use crate::error::ApiError;
 use crate::events;
 use crate::http::web::home::nav;
-use crate::http::web::layout::{csrf_field, error_box, live_page, status_label};
+use crate::http::web::layout::{csrf_field, error_box, error_text, live_page, status_label};
 use crate::http::web::SignedIn;
+use crate::i18n::Tr;
 use crate::services::numbers;
 use crate::state::AppState;
 
@@ -30,13 +31,10 @@ pub struct NewNumber {
 }
 
 /// The kinds of number this Blazz can link from the browser.
-fn linkable(state: &AppState) -> Vec<(ProviderKind, &'static str)> {
+fn linkable(state: &AppState, tr: Tr) -> Vec<(ProviderKind, &'static str)> {
     [
-        (
-            ProviderKind::Sandbox,
-            "Sandbox (a pretend phone, to try Blazz)",
-        ),
-        (ProviderKind::Web, "WhatsApp (scan with your phone)"),
+        (ProviderKind::Sandbox, tr.t("numbers.kind_sandbox")),
+        (ProviderKind::Web, tr.t("numbers.kind_web")),
     ]
     .into_iter()
     .filter(|(k, _)| state.sessions.supports(*k))
@@ -57,23 +55,23 @@ async fn render(
     let live = ctx
         .live(state, s, vec![events::workspace_channel(&ws)])
         .await?;
-    let kinds = linkable(state);
+    let tr = s.tr;
+    let kinds = linkable(state, tr);
     let body = html! {
         div class="card" {
-            h1 { "Numbers" }
+            h1 { (tr.t("nav.numbers")) }
             @if all.is_empty() {
                 p data-testid="empty" {
-                    "No WhatsApp number is linked yet. "
+                    (tr.t("numbers.empty")) " "
                     @if ctx.admin() {
-                        "Link one below: give it a name, then scan the QR code with the phone. "
-                        "No phone at hand? Choose Sandbox to try everything with a pretend one."
+                        (tr.t("numbers.empty_admin"))
                     } @else {
-                        "Ask an admin or owner of " (ctx.workspace.name) " to link one."
+                        (tr.f("numbers.empty_agent", &[("workspace", &ctx.workspace.name)]))
                     }
                 }
             } @else {
                 table {
-                    thead { tr { th { "Name" } th class="opt" { "Phone" } th { "Status" } } }
+                    thead { tr { th { (tr.t("numbers.name")) } th class="opt" { (tr.t("numbers.phone")) } th { (tr.t("numbers.status")) } } }
                     tbody {
                         @for a in &all {
                             tr {
@@ -88,22 +86,28 @@ async fn render(
         }
         @if ctx.admin() && !kinds.is_empty() {
             div class="card" {
-                h2 { "Link a number" }
+                h2 { (tr.t("numbers.link_a_number")) }
                 (error_box(error))
                 form method="post" action="/numbers" {
                     (csrf_field(&s.csrf))
-                    label for="number-name" { "Name" }
-                    input id="number-name" name="name" required maxlength="100" placeholder="Support line";
-                    label for="number-provider" { "Kind" }
+                    label for="number-name" { (tr.t("numbers.name")) }
+                    input id="number-name" name="name" required maxlength="100" placeholder=(tr.t("numbers.name_placeholder"));
+                    label for="number-provider" { (tr.t("numbers.kind")) }
                     select id="number-provider" name="provider" {
                         @for (k, label) in &kinds { option value=(k.as_str()) { (label) } }
                     }
-                    button type="submit" { "Add and link" }
+                    button type="submit" { (tr.t("numbers.add_and_link")) }
                 }
             }
         }
     };
-    Ok(live_page(s.tr, "Numbers", Some(nav(s)), Some(&live), body))
+    Ok(live_page(
+        tr,
+        tr.t("nav.numbers"),
+        Some(nav(s)),
+        Some(&live),
+        body,
+    ))
 }
 
 pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, ApiError> {
@@ -124,7 +128,7 @@ pub async fn create(
     let account = match numbers::create(&state, &ctx.caller, &f.provider, &f.name).await {
         Ok(a) => a,
         Err(e @ ApiError::Invalid { .. }) => {
-            let page = render(&state, &s, &ctx, Some(&e.to_string())).await?;
+            let page = render(&state, &s, &ctx, Some(&error_text(s.tr, &e))).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
         Err(e) => return Err(e),

@@ -72,71 +72,75 @@ fn link_section(
     let n = now(state, a);
     let base = format!("/numbers/{}", a.id);
     let sandbox = a.provider == "sandbox" && state.sessions.sandbox.is_some();
+    let tr = s.tr;
     html! {
         section class="card" id="link-state" data-refresh-account=(a.id) aria-live="polite" {
-            h2 { "Link" }
+            h2 { (tr.t("numbers.link")) }
             (error_box(error))
             @match n.status {
                 SessionState::QrRequired => {
                     @if let Some(code) = &n.qr {
-                        p { "On the phone, open WhatsApp → Settings → Linked devices → Link a device, and scan this code. It changes every few seconds; this page follows." }
-                        div class="qr" role="img" aria-label="QR code to link the number" data-code=(code) { (qr_svg(code)) }
+                        p { (tr.t("numbers.scan_help")) }
+                        div class="qr" role="img" aria-label=(tr.t("numbers.qr_label")) data-code=(code) { (qr_svg(code)) }
                     } @else {
-                        p { "Waiting for a QR code…" }
+                        p { (tr.t("numbers.waiting_qr")) }
                     }
                     @if let Some(pair) = &n.pair {
-                        p { "Or, on the phone, choose “Link with phone number instead” and type:" }
+                        p { (tr.t("numbers.pair_help")) }
                         p class="pair-code" data-testid="pair-code" { (pair) }
                     }
                     @if ctx.admin() && sandbox {
                         @if let Some(code) = n.pair.as_ref().or(n.qr.as_ref()) {
-                            form method="post" action=(format!("{base}/phone/scan")) data-async data-done="The phone approved the link." {
+                            form method="post" action=(format!("{base}/phone/scan")) data-async data-done=(tr.t("numbers.phone_approved")) {
                                 (csrf_field(&s.csrf))
                                 input type="hidden" name="code" value=(code);
-                                p class="muted" { "Sandbox phone: it has no camera, but it can approve this code." }
-                                button type="submit" class="secondary" { "Approve on the sandbox phone" }
+                                p class="muted" { (tr.t("numbers.phone_scan_help")) }
+                                button type="submit" class="secondary" { (tr.t("numbers.phone_approve")) }
                                 p data-async-result role="status" {}
                             }
                         }
                     }
                 }
                 SessionState::Connected => {
-                    p data-testid="connected" { "Connected" @if let Some(p) = &a.phone { " as " strong { (p) } } ". Messages to and from this number now reach Blazz." }
+                    p data-testid="connected" {
+                        @if let Some(p) = &a.phone { (tr.f("numbers.connected_as", &[("phone", p)])) } @else { (tr.t("status.connected")) }
+                        " " (tr.t("numbers.connected_help"))
+                    }
                     @if ctx.admin() {
-                        div class="actions" { (post_button(s, format!("{base}/logout"), "Unlink", "danger")) }
+                        div class="actions" { (post_button(s, format!("{base}/logout"), tr.t("numbers.unlink"), "danger")) }
                     }
                 }
                 SessionState::Initializing | SessionState::Authenticating => {
-                    p { "Linking…" }
+                    p { (tr.t("numbers.linking")) }
                 }
                 SessionState::Reconnecting => {
-                    p { "The connection dropped; Blazz is reconnecting." }
+                    p { (tr.t("numbers.reconnecting")) }
                 }
                 SessionState::Banned => {
-                    p { "WhatsApp banned this number. It cannot be linked again." }
+                    p { (tr.t("numbers.banned")) }
                 }
                 SessionState::LoggedOut | SessionState::Failed => {
                     @if n.status == SessionState::Failed {
-                        p { "Linking or the connection failed"
-                            @if let Some(r) = &a.status_reason { " (" code { (r) } ")" } "." }
+                        p { (tr.t("numbers.failed"))
+                            @if let Some(r) = &a.status_reason { " (" code { (r) } ")" } }
                     } @else {
-                        p { "This number is not linked." }
+                        p { (tr.t("errors.not_linked")) }
                     }
                     @if ctx.admin() {
                         div class="actions" {
                             @if n.status == SessionState::Failed && a.linked_at.is_some() {
-                                (post_button(s, format!("{base}/reconnect"), "Reconnect", ""))
+                                (post_button(s, format!("{base}/reconnect"), tr.t("numbers.reconnect"), ""))
                             }
-                            (post_button(s, format!("{base}/link"), "Link with a QR code", ""))
+                            (post_button(s, format!("{base}/link"), tr.t("numbers.link_qr"), ""))
                         }
                         form method="post" action=(format!("{base}/link")) {
                             (csrf_field(&s.csrf))
-                            label for="pair-phone" { "Or link with a pair code: the phone's number" }
+                            label for="pair-phone" { (tr.t("numbers.pair_phone")) }
                             input id="pair-phone" name="phone" type="tel" required placeholder="+15551234567" autocomplete="tel";
-                            button type="submit" class="secondary" { "Get a pair code" }
+                            button type="submit" class="secondary" { (tr.t("numbers.get_pair_code")) }
                         }
                     } @else {
-                        p class="muted" { "An admin or owner can link it." }
+                        p class="muted" { (tr.t("numbers.admin_can_link")) }
                     }
                 }
             }
@@ -159,8 +163,9 @@ pub async fn render(
     let base = format!("/numbers/{id}");
     let sandbox = a.provider == "sandbox" && state.sessions.sandbox.is_some();
     let status = now(state, a).status;
+    let tr = s.tr;
     let body = html! {
-        p { a href="/numbers" { "← Numbers" } }
+        p { a href="/numbers" { "← " (tr.t("nav.numbers")) } }
         div class="card" {
             h1 { (a.name) }
             p {
@@ -171,25 +176,25 @@ pub async fn render(
         (link_section(state, s, ctx, a, error))
         @if ctx.admin() && sandbox {
             div class="card" {
-                h2 { "Sandbox phone" }
-                p class="muted" { "Write to this number as a customer would (it must be connected)." }
+                h2 { (tr.t("numbers.phone_title")) }
+                p class="muted" { (tr.t("numbers.phone_help")) }
                 @if let Some(n) = notice { p role="status" { (n) } }
-                form method="post" action=(format!("{base}/phone/inbound")) data-async data-done="Sent. It is in the inbox." {
+                form method="post" action=(format!("{base}/phone/inbound")) data-async data-done=(tr.t("numbers.phone_sent")) {
                     (csrf_field(&s.csrf))
-                    label for="inbound-from" { "Customer's number" }
+                    label for="inbound-from" { (tr.t("numbers.phone_from")) }
                     input id="inbound-from" name="from" type="tel" required value="+15550001111";
-                    label for="inbound-text" { "Message" }
-                    input id="inbound-text" name="text" required value="Hello! Is this shop open today?";
-                    button type="submit" { "Send as the customer" }
+                    label for="inbound-text" { (tr.t("numbers.phone_text")) }
+                    input id="inbound-text" name="text" required value=(tr.t("numbers.phone_sample"));
+                    button type="submit" { (tr.t("numbers.phone_send")) }
                     p data-async-result role="status" {}
                 }
             }
         }
         @if ctx.admin() {
             div class="card" {
-                h2 { "Delete" }
-                p class="muted" { "Unlinks the number and removes it from Blazz." }
-                (post_button(s, format!("{base}/delete"), "Delete this number", "danger"))
+                h2 { (tr.t("common.delete")) }
+                p class="muted" { (tr.t("numbers.delete_help")) }
+                (post_button(s, format!("{base}/delete"), tr.t("numbers.delete"), "danger"))
             }
         }
     };
@@ -200,11 +205,15 @@ pub async fn render(
 pub fn not_found(s: &SignedIn) -> Response {
     let body = html! {
         div class="card" {
-            h1 { "Not found" }
-            p { "There is no such number in this workspace. " a href="/numbers" { "See the numbers" } "." }
+            h1 { (s.tr.t("common.not_found")) }
+            p { (s.tr.t("numbers.not_found")) " " a href="/numbers" { (s.tr.t("numbers.see_all")) } }
         }
     };
-    (StatusCode::NOT_FOUND, page(s.tr, "Not found", Some(nav(s)), body)).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        page(s.tr, s.tr.t("common.not_found"), Some(nav(s)), body),
+    )
+        .into_response()
 }
 
 pub async fn show(
@@ -221,7 +230,7 @@ pub async fn show(
         Err(ApiError::NotFound(..)) => return Ok(not_found(&s)),
         Err(e) => return Err(e),
     };
-    let notice = q.sent.is_some().then_some("Sent. It is in the inbox.");
+    let notice = q.sent.is_some().then_some(s.tr.t("numbers.phone_sent"));
     Ok(render(&state, &s, &ctx, &a, None, notice)
         .await?
         .into_response())
