@@ -2,6 +2,7 @@
 //! system applies. Nothing here does IO.
 
 pub mod backoff;
+pub mod campaign;
 pub mod email;
 pub mod ids;
 pub mod jobs;
