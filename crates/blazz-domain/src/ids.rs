@@ -81,6 +81,8 @@ typed_id!(
     MessageId,
     /// An internal note on a chat.
     NoteId,
+    /// A message sent to an audience from a set of numbers.
+    CampaignId,
 );
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! takes commands (send, mark read, typing, presence, pair code, probe,
 //! logout) and reports what happens on a channel of `ProviderEvent`s.
 
+pub mod clock;
 pub mod message;
 
 use std::time::SystemTime;

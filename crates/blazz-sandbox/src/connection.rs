@@ -2,7 +2,7 @@
 //! codes), restoring with credentials, sending (deduplicated by message id)
 //! with receipts and pacing enforcement, faults.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use blazz_provider::{
     AccountRef, Connection, EventSender, OutboundMessage, Provider, ProviderError, ProviderEvent,
@@ -56,7 +56,7 @@ impl Provider for SandboxProvider {
             if phone.down {
                 return Err(ProviderError::Transient("network unreachable".into()));
             }
-            if let Some(why) = phone.banned_now(Instant::now()) {
+            if let Some(why) = phone.banned_now(net.clock().now_ms()) {
                 Some(ProviderEvent::Banned { reason: why.into() })
             } else if let Some(creds) = &account.credentials {
                 // The network outlives Blazz: a device it has not seen in

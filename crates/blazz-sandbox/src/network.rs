@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use blazz_provider::clock::{Clock, SystemClock};
 use blazz_provider::{InboundMessage, ProviderEvent};
 
 use crate::journal::JournalState;
@@ -57,7 +58,7 @@ impl Control {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SandboxNetwork {
     phones: Arc<Mutex<HashMap<String, Phone>>>,
     pacing: Arc<Mutex<Pacing>>,
@@ -65,12 +66,20 @@ pub struct SandboxNetwork {
     /// Locked only while holding `phones` (one order, no deadlock).
     journal: Arc<Mutex<JournalState>>,
     pub timing: Timing,
+    /// What pacing and bans are measured by (Blazz's pacer reads the same).
+    clock: Arc<dyn Clock>,
 }
 
 /// A poisoned lock only means a panic elsewhere mid-update; what it guards
 /// is still usable.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Default for SandboxNetwork {
+    fn default() -> Self {
+        SandboxNetwork::new(Timing::default())
+    }
 }
 
 impl SandboxNetwork {
@@ -80,7 +89,18 @@ impl SandboxNetwork {
             pacing: Arc::default(),
             journal: Arc::default(),
             timing,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same network measuring pacing and bans by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The same network with these pacing limits (the defaults otherwise).
@@ -140,7 +160,7 @@ impl SandboxNetwork {
     pub fn is_banned(&self, account: &str) -> bool {
         self.phones()
             .get_mut(account)
-            .is_some_and(|p| p.banned_now(Instant::now()).is_some())
+            .is_some_and(|p| p.banned_now(self.clock.now_ms()).is_some())
     }
 
     /// The phone approves a link by the code it saw (QR or pair code).

@@ -4,11 +4,12 @@
 //! "Pacing"), so a campaign that respects its pacing is never banned here.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const MINUTE: Duration = Duration::from_secs(60);
-const HOUR: Duration = Duration::from_secs(3_600);
-const DAY: Duration = Duration::from_secs(86_400);
+/// Windows in milliseconds of the network's clock (see `Clock`).
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
 
 /// The limits on messages to contacts who never wrote to the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,7 @@ impl Default for Pacing {
             per_minute: 20,
             per_hour: 500,
             per_day: 5_000,
-            ban: HOUR,
+            ban: Duration::from_secs(3_600),
         }
     }
 }
@@ -55,14 +56,14 @@ impl Breach {
 /// `per_day + 1` of them (a breach clears the lot).
 #[derive(Debug, Default)]
 pub(crate) struct ColdSends {
-    at: VecDeque<Instant>,
+    at: VecDeque<i64>,
 }
 
 impl ColdSends {
     /// Records a cold message sent at `now`; the first window it pushes
     /// past its limit, if any.
-    pub fn record(&mut self, now: Instant, limits: &Pacing) -> Option<Breach> {
-        let age = |t: &Instant| now.saturating_duration_since(*t);
+    pub fn record(&mut self, now: i64, limits: &Pacing) -> Option<Breach> {
+        let age = |t: &i64| now.saturating_sub(*t);
         while self.at.front().is_some_and(|t| age(t) >= DAY) {
             self.at.pop_front();
         }
@@ -119,11 +120,11 @@ mod tests {
 
     #[test]
     fn the_message_past_the_per_minute_limit_is_a_breach() {
-        let (mut sends, t0, l) = (ColdSends::default(), Instant::now(), limits(3, 500, 5_000));
+        let (mut sends, t0, l) = (ColdSends::default(), 1_000_000, limits(3, 500, 5_000));
         for i in 0..3 {
-            assert_eq!(sends.record(t0 + Duration::from_secs(i), &l), None);
+            assert_eq!(sends.record(t0 + i * 1_000, &l), None);
         }
-        let breach = sends.record(t0 + Duration::from_secs(3), &l).unwrap();
+        let breach = sends.record(t0 + 3_000, &l).unwrap();
         assert_eq!(
             breach,
             Breach {
@@ -139,19 +140,19 @@ mod tests {
 
     #[test]
     fn the_minute_window_slides() {
-        let (mut sends, t0, l) = (ColdSends::default(), Instant::now(), limits(3, 500, 5_000));
+        let (mut sends, t0, l) = (ColdSends::default(), 1_000_000, limits(3, 500, 5_000));
         for i in 0..3 {
-            assert_eq!(sends.record(t0 + Duration::from_secs(i), &l), None);
+            assert_eq!(sends.record(t0 + i * 1_000, &l), None);
         }
         // 60 s after the first, it has left the window: 3 in the last minute.
-        assert_eq!(sends.record(t0 + Duration::from_secs(60), &l), None);
-        assert_eq!(sends.record(t0 + Duration::from_secs(61), &l), None);
-        assert!(sends.record(t0 + Duration::from_secs(61), &l).is_some());
+        assert_eq!(sends.record(t0 + 60_000, &l), None);
+        assert_eq!(sends.record(t0 + 61_000, &l), None);
+        assert!(sends.record(t0 + 61_000, &l).is_some());
     }
 
     #[test]
     fn slow_senders_cross_the_hour_and_the_day_limits() {
-        let t0 = Instant::now();
+        let t0 = 1_000_000;
         let mut sends = ColdSends::default();
         let l = limits(20, 5, 5_000);
         for i in 0..5 {
@@ -171,14 +172,14 @@ mod tests {
 
     #[test]
     fn a_day_old_message_is_forgotten() {
-        let t0 = Instant::now();
+        let t0 = 1_000_000;
         let mut sends = ColdSends::default();
         let l = limits(20, 500, 5_000);
         for i in 0..10 {
-            sends.record(t0 + Duration::from_secs(i * 10), &l);
+            sends.record(t0 + i * 10_000, &l);
         }
         assert_eq!(sends.len(), 10);
-        sends.record(t0 + DAY + Duration::from_secs(45), &l);
+        sends.record(t0 + DAY + 45_000, &l);
         assert_eq!(sends.len(), 6, "only the ones within a day are kept");
         sends.clear();
         assert_eq!(sends.len(), 0);

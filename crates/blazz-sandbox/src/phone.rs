@@ -2,7 +2,6 @@
 //! its pacing record and what it sent.
 
 use std::collections::HashSet;
-use std::time::Instant;
 
 use tokio::sync::mpsc;
 
@@ -21,8 +20,9 @@ pub(crate) struct Phone {
     pub device: Option<String>,
     pub number: Option<String>,
     pub banned: bool,
-    /// Banned for crossing the pacing limits, until then.
-    pub banned_until: Option<Instant>,
+    /// Banned for crossing the pacing limits, until then (ms on the
+    /// network's clock).
+    pub banned_until: Option<i64>,
     /// The network is unreachable for this number (an outage).
     pub down: bool,
     /// Contacts who wrote to this number: messages to them are never
@@ -45,7 +45,7 @@ pub(crate) struct Phone {
 impl Phone {
     /// Why the network refuses this number now, if it does; an expired
     /// temporary ban is lifted on the way.
-    pub fn banned_now(&mut self, now: Instant) -> Option<&'static str> {
+    pub fn banned_now(&mut self, now: i64) -> Option<&'static str> {
         if self.banned {
             return Some("the number is banned");
         }
@@ -73,12 +73,12 @@ impl Phone {
     /// Counts a message to `to` against the pacing limits. Past one, the
     /// number is banned for a while (with a clean slate afterwards): the
     /// ban's reason.
-    pub fn pace(&mut self, to: &str, now: Instant, pacing: &Pacing) -> Option<String> {
+    pub fn pace(&mut self, to: &str, now: i64, pacing: &Pacing) -> Option<String> {
         if !self.enforce.unwrap_or(pacing.enforce) || self.wrote.contains(to) {
             return None;
         }
         let breach = self.cold.record(now, pacing)?;
-        self.banned_until = Some(now + pacing.ban);
+        self.banned_until = Some(now + pacing.ban.as_millis() as i64);
         self.cold.clear();
         Some(breach.reason())
     }

@@ -5,7 +5,7 @@
 //! demos to look at; failures and receipts can be injected.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use blazz_provider::{MessageBody, OutboundMessage, ProviderError, ProviderEvent, ReceiptStatus};
 
@@ -216,7 +216,7 @@ impl SandboxNetwork {
         message: &OutboundMessage,
     ) -> Result<Accepted, ProviderError> {
         let pacing = self.pacing();
-        let (now, at) = (Instant::now(), now_ms());
+        let (now, at) = (self.clock().now_ms(), now_ms());
         let (reason, live) = {
             let mut phones = self.phones();
             let phone = phones.entry(account.to_string()).or_default();

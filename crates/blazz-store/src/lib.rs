@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod campaigns;
 pub mod canned;
 pub mod chats;
 pub mod contacts;
