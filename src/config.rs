@@ -71,6 +71,7 @@ pub struct Config {
     pub messages: MessagesConfig,
     pub webhooks: WebhooksConfig,
     pub realtime: RealtimeConfig,
+    pub campaigns: CampaignsConfig,
 }
 
 /// The Pusher-compatible realtime socket (see `docs/realtime.md`).
@@ -130,6 +131,30 @@ impl Default for WebhooksConfig {
             disable_after_secs: 5 * 86_400,
             rotation_overlap_secs: 86_400,
             keep_days: 30,
+        }
+    }
+}
+
+/// Campaigns (see `docs/campaigns.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CampaignsConfig {
+    /// An inbound message that is one of these words (any case, trailing
+    /// punctuation ignored) opts its contact out of every campaign.
+    pub opt_out_keywords: Vec<String>,
+    /// Pacing and the sandbox's ban model read a simulated clock that
+    /// jumps ahead whenever a campaign waits: hours of paced sending take
+    /// seconds. For tests and demonstrations with sandbox numbers only.
+    pub simulated_clock: bool,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        Self {
+            opt_out_keywords: ["STOP", "BERHENTI", "UNSUBSCRIBE", "STOP ALL"]
+                .map(String::from)
+                .to_vec(),
+            simulated_clock: false,
         }
     }
 }
@@ -337,6 +362,7 @@ impl Default for Config {
             messages: MessagesConfig::default(),
             webhooks: WebhooksConfig::default(),
             realtime: RealtimeConfig::default(),
+            campaigns: CampaignsConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bench_inbox;
 pub mod bench_realtime;
 pub mod bench_sessions;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod error;

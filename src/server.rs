@@ -117,6 +117,10 @@ pub async fn start_with_bus(
         rx.clone(),
     )));
     state.sessions.start_writer(&state);
+    tasks.push(tokio::spawn(crate::campaigns::scheduler::run(
+        state.clone(),
+        rx.clone(),
+    )));
     match state.sessions.restore_all(&state).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "restoring linked numbers"),

@@ -36,6 +36,8 @@ pub struct Inner {
     pub realtime: crate::realtime::Realtime,
     /// Outgoing webhooks: the HTTP client and one lock per endpoint.
     pub webhooks: crate::webhooks::Webhooks,
+    /// Running campaigns and the pacers of their numbers.
+    pub campaigns: crate::campaigns::Campaigns,
 }
 
 pub struct Limiters {
@@ -59,7 +61,12 @@ impl AppState {
             api: RateLimiter::per_minute(config.limits.api_per_minute),
             bad_token: RateLimiter::per_minute(config.limits.bad_token_per_minute),
         };
-        let sessions = crate::sessions::Sessions::new(&config);
+        let clock: Arc<dyn blazz_provider::clock::Clock> = if config.campaigns.simulated_clock {
+            Arc::new(blazz_provider::clock::SimulatedClock::new())
+        } else {
+            Arc::new(blazz_provider::clock::SystemClock)
+        };
+        let sessions = crate::sessions::Sessions::new(&config, clock.clone());
         let keyring = crate::secrets::LiveKeyring::load(&config.secrets, &config.data_dir)?;
         let media = crate::media::MediaStore::from_config(&config)?;
         let metrics = Metrics::new()?;
@@ -79,6 +86,7 @@ impl AppState {
             inbox: crate::inbox::ChatLocks::default(),
             realtime,
             webhooks,
+            campaigns: crate::campaigns::Campaigns::new(clock),
         })))
     }
 

@@ -26,7 +26,12 @@ pub struct Inbound {
 
 /// Stores one inbound message with its `message.received` event; false if
 /// the network delivered it before (same provider id on this number).
-pub async fn record(conn: &mut Conn, inbound: &Inbound) -> anyhow::Result<bool> {
+/// `opt_out` are the keywords that opt a contact out of campaigns.
+pub async fn record(
+    conn: &mut Conn,
+    inbound: &Inbound,
+    opt_out: &[String],
+) -> anyhow::Result<bool> {
     let (ws, account, msg) = (inbound.workspace, inbound.account, &inbound.message);
     // A repeat is caught by the insert below (unique provider id); its
     // contact and chat are the first delivery's, so finding them is harmless.
@@ -100,6 +105,16 @@ pub async fn record(conn: &mut Conn, inbound: &Inbound) -> anyhow::Result<bool> 
         &body.preview(),
         Direction::In,
         sent_at,
+    )
+    .await?;
+    crate::campaigns::replies::after_inbound(
+        conn,
+        ws,
+        contact_id,
+        m.id,
+        m.text.as_deref(),
+        opt_out,
+        now,
     )
     .await?;
     let mut event = MessageView::json(&m);
@@ -195,6 +210,9 @@ pub async fn advance(
 /// Publishes a message's current state as `message.status_changed`.
 pub async fn publish_status(conn: &mut Conn, ws: WorkspaceId, id: MessageId) -> anyhow::Result<()> {
     if let Some(m) = messages::find(conn, ws, id).await? {
+        if m.source == "campaign" {
+            follow_campaign(conn, &m).await?;
+        }
         outbox::append(
             conn,
             Some(ws),
@@ -203,6 +221,22 @@ pub async fn publish_status(conn: &mut Conn, ws: WorkspaceId, id: MessageId) -> 
         )
         .await?;
     }
+    Ok(())
+}
+
+/// A campaign's recipient follows the status of the message sent to them.
+async fn follow_campaign(conn: &mut Conn, m: &Message) -> anyhow::Result<()> {
+    use blazz_domain::campaign::RecipientStatus as R;
+    let next = match m.status {
+        MessageStatus::Sent => R::Sent,
+        MessageStatus::Delivered => R::Delivered,
+        MessageStatus::Read => R::Read,
+        MessageStatus::Failed => R::Failed,
+        MessageStatus::Pending | MessageStatus::Received => return Ok(()),
+    };
+    let now = now_ms();
+    blazz_store::campaigns::recipients::follow_message(conn, m.id, next, m.error.as_deref(), now)
+        .await?;
     Ok(())
 }
 

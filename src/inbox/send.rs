@@ -176,34 +176,22 @@ pub async fn accept(
             "reply_to must be a message of the same chat",
         ));
     }
-    let m = Message {
-        seq: 0,
+    let pending = Pending {
         id: MessageId::new(),
-        workspace_id: ws,
-        account_id: account.id,
-        chat_id: chat,
-        direction: Direction::Out,
-        provider_message_id: None,
-        kind: body.kind().into(),
-        body: serde_json::to_value(&body).map_err(anyhow::Error::from)?,
-        text: body.text(),
-        media_id: body.media_id().map(str::to_string),
-        reply_to_id: reply.as_ref().map(|r| r.id.to_string()),
-        reply_to_provider_id: reply.and_then(|r| r.provider_message_id),
-        status: MessageStatus::Pending,
-        error: None,
-        source: source.into(),
+        workspace: ws,
+        account: account.id,
+        chat,
+        body: &body,
+        reply: reply.as_ref(),
+        source,
         author: Some(caller.actor.name.clone()),
         idempotency_key: key.clone(),
         request_hash: Some(hash.clone()),
-        sent_at: now,
-        delivered_at: None,
-        read_at: None,
-        failed_at: None,
-        created_at: now,
-        updated_at: now,
+        priority,
+        delay_ms: 0,
+        at: now,
     };
-    if !messages::insert(&mut tx, &m).await? {
+    let Some(m) = store_pending(&mut tx, pending).await? else {
         // The same key won a race with this request.
         drop(tx);
         if let Some(k) = &key {
@@ -214,32 +202,98 @@ pub async fn accept(
         return Err(ApiError::Internal(anyhow::anyhow!(
             "a message could not be stored and no other holds its key"
         )));
-    }
-    chats::record_message(
-        &mut tx,
-        chat,
-        &m.id.to_string(),
-        &body.preview(),
-        Direction::Out,
-        now,
-    )
-    .await?;
-    let job = SendMessage {
-        workspace_id: ws.to_string(),
-        message_id: m.id.to_string(),
     };
-    let opts = Enqueue {
-        workspace: Some(ws),
-        idempotency_key: Some(format!("message.send:{}", m.id)),
-        priority: Some(priority),
-        ..Default::default()
-    };
-    jobs::enqueue(&mut tx, &job, opts).await?;
-    outbox::append(&mut tx, Some(ws), "message.created", &MessageView::json(&m)).await?;
     tx.commit().await?;
     state.committed();
     // What was inserted is what the API shows: no need to read it back.
     Ok((m, true))
+}
+
+/// An outbound message to store `pending`, with its send job.
+pub struct Pending<'a> {
+    /// The new message's id (chosen by the caller, who may need it first).
+    pub id: MessageId,
+    pub workspace: WorkspaceId,
+    pub account: AccountId,
+    pub chat: ChatId,
+    pub body: &'a Body,
+    pub reply: Option<&'a Message>,
+    /// Who sent it: `agent`, `api`, `campaign`.
+    pub source: &'static str,
+    pub author: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub priority: Priority,
+    /// How long the send job waits first (a campaign's typing time).
+    pub delay_ms: i64,
+    pub at: i64,
+}
+
+/// Stores a pending outbound message in the caller's transaction, with the
+/// chat's preview, the job that sends it and its `message.created` event.
+/// `None` when a message with the same idempotency key exists already.
+pub async fn store_pending(
+    tx: &mut blazz_store::Conn,
+    p: Pending<'_>,
+) -> Result<Option<Message>, ApiError> {
+    let m = Message {
+        seq: 0,
+        id: p.id,
+        workspace_id: p.workspace,
+        account_id: p.account,
+        chat_id: p.chat,
+        direction: Direction::Out,
+        provider_message_id: None,
+        kind: p.body.kind().into(),
+        body: serde_json::to_value(p.body).map_err(anyhow::Error::from)?,
+        text: p.body.text(),
+        media_id: p.body.media_id().map(str::to_string),
+        reply_to_id: p.reply.map(|r| r.id.to_string()),
+        reply_to_provider_id: p.reply.and_then(|r| r.provider_message_id.clone()),
+        status: MessageStatus::Pending,
+        error: None,
+        source: p.source.into(),
+        author: p.author,
+        idempotency_key: p.idempotency_key,
+        request_hash: p.request_hash,
+        sent_at: p.at,
+        delivered_at: None,
+        read_at: None,
+        failed_at: None,
+        created_at: p.at,
+        updated_at: p.at,
+    };
+    if !messages::insert(tx, &m).await? {
+        return Ok(None);
+    }
+    chats::record_message(
+        tx,
+        p.chat,
+        &m.id.to_string(),
+        &p.body.preview(),
+        Direction::Out,
+        p.at,
+    )
+    .await?;
+    let job = SendMessage {
+        workspace_id: p.workspace.to_string(),
+        message_id: m.id.to_string(),
+    };
+    let opts = Enqueue {
+        workspace: Some(p.workspace),
+        idempotency_key: Some(format!("message.send:{}", m.id)),
+        priority: Some(p.priority),
+        delay_ms: p.delay_ms,
+    };
+    jobs::enqueue(tx, &job, opts).await?;
+    outbox::append(
+        tx,
+        Some(p.workspace),
+        "message.created",
+        &MessageView::json(&m),
+    )
+    .await?;
+    Ok(Some(m))
 }
 
 /// The message an earlier request with this key created; an error if that

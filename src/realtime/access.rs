@@ -21,9 +21,8 @@ pub async fn may_subscribe(state: &AppState, caller: &Caller, name: &str) -> any
         Scope::Workspace(id) => return Ok(id == ws.to_string()),
         Scope::Chat(id) => id.parse::<ChatId>().ok().map(Owned::Chat),
         Scope::Account(id) => id.parse::<AccountId>().ok().map(Owned::Account),
-        // Campaigns arrive with a later issue: until their table exists no
-        // campaign id names anything.
-        Scope::Campaign(_) | Scope::Other => None,
+        Scope::Campaign(id) => id.parse().ok().map(Owned::Campaign),
+        Scope::Other => None,
     };
     let Some(owned) = owned else {
         return Ok(false);

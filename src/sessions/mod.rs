@@ -138,7 +138,7 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, clock: Arc<dyn blazz_provider::clock::Clock>) -> Self {
         let mut providers: HashMap<ProviderKind, Arc<dyn Provider>> = HashMap::new();
         let sandbox = config.sandbox.enabled.then(|| {
             SandboxNetwork::new(Timing {
@@ -155,6 +155,7 @@ impl Sessions {
                 per_day: config.sandbox.pacing_per_day,
                 ban: Duration::from_secs(config.sandbox.pacing_ban_secs),
             })
+            .with_clock(clock)
         });
         if let (Some(network), Some(path)) = (&sandbox, &config.sandbox.journal) {
             match network.open_journal(path) {

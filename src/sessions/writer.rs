@@ -96,7 +96,12 @@ async fn commit(state: &AppState, batch: &[(Write, oneshot::Sender<bool>)]) -> a
                 accounts::set_linked(&mut tx, *workspace, *account, phone).await?;
             }
             Write::Inbound(inbound) => {
-                crate::inbox::inbound::record(&mut tx, inbound).await?;
+                crate::inbox::inbound::record(
+                    &mut tx,
+                    inbound,
+                    &state.config.campaigns.opt_out_keywords,
+                )
+                .await?;
             }
             Write::Receipt(receipt) => {
                 crate::inbox::inbound::apply_receipt(&mut tx, receipt).await?;

@@ -13,6 +13,8 @@ mod engine;
 
 mod auth;
 mod browser;
+mod campaigns;
+mod campaigns_pacing;
 mod canned;
 mod contacts;
 mod contacts_io;

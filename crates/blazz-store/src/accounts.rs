@@ -212,3 +212,12 @@ pub async fn link_attempts_since(
     .await?;
     Ok(n)
 }
+
+/// The workspace a number belongs to.
+pub async fn workspace_of(conn: &mut Conn, id: AccountId) -> anyhow::Result<Option<WorkspaceId>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT workspace_id FROM accounts WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.map(|(w,)| crate::parse_id(&w)).transpose()
+}

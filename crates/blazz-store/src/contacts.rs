@@ -293,3 +293,23 @@ pub async fn page_after(
     .await?;
     with_tags(conn, ws, rows).await
 }
+
+/// Marks a contact opted out (kept from the first time); true if it was
+/// not opted out before.
+pub async fn opt_out(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    id: ContactId,
+    at: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE contacts SET opted_out_at = $1, updated_at = $1 \
+         WHERE workspace_id = $2 AND id = $3 AND opted_out_at IS NULL",
+    )
+    .bind(at)
+    .bind(ws.to_string())
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

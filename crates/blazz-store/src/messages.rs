@@ -478,3 +478,26 @@ mod tests {
         assert_eq!(fts5_query("   "), "");
     }
 }
+
+/// Attributes a message to a campaign: one it sent, or a reply to one.
+pub async fn set_campaign(
+    conn: &mut Conn,
+    id: MessageId,
+    campaign: blazz_domain::CampaignId,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE messages SET campaign_id = $1 WHERE id = $2")
+        .bind(campaign.to_string())
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether the message still waits to be handed to the network.
+pub async fn is_pending(conn: &mut Conn, id: MessageId) -> anyhow::Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM messages WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some_and(|(s,)| s == MessageStatus::Pending.as_str()))
+}

@@ -113,6 +113,7 @@ pub async fn set_key(conn: &mut Conn, ws: WorkspaceId, key: &str) -> anyhow::Res
 pub enum Owned {
     Chat(ChatId),
     Account(AccountId),
+    Campaign(blazz_domain::CampaignId),
 }
 
 /// Whether `thing` exists and belongs to `ws`.
@@ -120,6 +121,7 @@ pub async fn owns(conn: &mut Conn, ws: WorkspaceId, thing: Owned) -> anyhow::Res
     let (table, id) = match thing {
         Owned::Chat(id) => ("chats", id.to_string()),
         Owned::Account(id) => ("accounts", id.to_string()),
+        Owned::Campaign(id) => ("campaigns", id.to_string()),
     };
     let (n,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM {table} WHERE workspace_id = $1 AND id = $2"

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod campaigns;
 pub mod canned;
 pub mod chats;
 pub mod contacts;
@@ -188,6 +189,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox::sends::reads))
         .routes(routes!(sandbox::sends::receipt))
         .routes(routes!(sandbox::sends::send_failures))
+        .routes(routes!(campaigns::list, campaigns::create))
+        .routes(routes!(
+            campaigns::get,
+            campaigns::update,
+            campaigns::delete
+        ))
+        .routes(routes!(campaigns::start))
+        .routes(routes!(campaigns::pause))
+        .routes(routes!(campaigns::resume))
+        .routes(routes!(campaigns::cancel))
+        .routes(routes!(campaigns::recipients))
+        .routes(routes!(campaigns::export))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

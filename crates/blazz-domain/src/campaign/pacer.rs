@@ -116,8 +116,15 @@ impl Pacer {
         self.limits
     }
 
-    pub fn set_limits(&mut self, limits: Limits) {
+    pub fn gap(&self) -> Gap {
+        self.gap
+    }
+
+    /// New limits and gap (a campaign with other settings, a number that
+    /// grew older); the record of sends stays.
+    pub fn set_pacing(&mut self, limits: Limits, gap: Gap) {
         self.limits = limits;
+        self.gap = gap;
     }
 
     /// Sends in the sliding window of `len` ms ending at `now`.

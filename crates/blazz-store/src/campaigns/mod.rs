@@ -224,3 +224,43 @@ pub async fn in_status(
         .map(|(w, c, at)| Ok((parse_id(&w)?, parse_id(&c)?, at)))
         .collect()
 }
+
+/// Deletes a campaign with its numbers and recipients.
+pub async fn delete(conn: &mut Conn, ws: WorkspaceId, id: CampaignId) -> anyhow::Result<bool> {
+    for table in ["campaign_recipients", "campaign_numbers"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE campaign_id = $1"))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    let done = sqlx::query("DELETE FROM campaigns WHERE workspace_id = $1 AND id = $2")
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Campaigns that completed or were cancelled after `since` (ms), with
+/// their final status: their statistics still move as receipts arrive.
+pub async fn finished_since(
+    conn: &mut Conn,
+    since: i64,
+) -> anyhow::Result<Vec<(WorkspaceId, CampaignId, CampaignStatus)>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT workspace_id, id, status FROM campaigns \
+         WHERE finished_at > $1 ORDER BY finished_at",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(w, c, s)| {
+            Ok((
+                parse_id(&w)?,
+                parse_id(&c)?,
+                s.parse().map_err(anyhow::Error::msg)?,
+            ))
+        })
+        .collect()
+}

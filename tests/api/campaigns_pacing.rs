@@ -1,0 +1,127 @@
+//! The sandbox proof that pacing keeps numbers alive: the same campaign
+//! to 2,000 contacts from 4 sandbox numbers bans none of them with the
+//! default pacing, and gets at least one banned with pacing off. The
+//! pacer and the sandbox's ban model read one simulated clock, so the
+//! days such a campaign takes pass in seconds.
+
+use std::collections::HashSet;
+
+use blazz::jobs::Registry;
+use serde_json::json;
+
+use crate::campaigns::{import, wait_campaign};
+use crate::helpers::TestApp;
+use crate::numbers::connected_account;
+
+const CONTACTS: usize = 2_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_pacing_bans_no_number_and_no_pacing_gets_one_banned() {
+    let app = TestApp::spawn_with(
+        |c| {
+            c.campaigns.simulated_clock = true;
+            c.sandbox.enforce_pacing = true;
+            c.sandbox.delivered_after_ms = 10;
+            c.sandbox.read_after_ms = 10;
+        },
+        Registry::builtin(),
+    )
+    .await;
+    let t = app.tenant("Toko").await;
+    let mut numbers = Vec::new();
+    for _ in 0..4 {
+        numbers.push(connected_account(&app, &t.token).await);
+    }
+    import(&app, &t.token, 0, CONTACTS, "everyone", 0).await;
+    let clock = app.state().campaigns.clock.clone();
+    let started = clock.now_ms();
+    let net = app.state().sessions.sandbox.clone().unwrap();
+
+    let campaign = |name: &str, pacing: &str| {
+        json!({"name": name, "text": "Halo {{contact.name}}, promo akhir tahun!",
+               "account_ids": numbers, "audience": {"tags": ["everyone"]},
+               "settings": {"pacing": pacing, "typing": false, "cooldown_hours": 0}})
+    };
+    let (status, c) = app
+        .post(&t.token, "/api/v1/campaigns", campaign("Paced", "default"))
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let paced = c["id"].as_str().unwrap().to_string();
+    let (status, c) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/campaigns/{paced}/start"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    let done = wait_campaign(&app, &t.token, &paced, |c| c["status"] == "completed").await;
+    assert_eq!(done["stats"]["sent"], CONTACTS, "{done}");
+    assert_eq!(done["stats"]["failed"], 0, "{done}");
+    for n in &numbers {
+        assert!(!net.is_banned(n), "default pacing got {n} banned");
+    }
+    let mut reached = HashSet::new();
+    for n in &numbers {
+        for m in net.received(n, 100_000).messages {
+            assert!(reached.insert(m.to.clone()), "{} got two messages", m.to);
+        }
+    }
+    assert_eq!(reached.len(), CONTACTS);
+    let days = (clock.now_ms() - started) as f64 / 86_400_000.0;
+    // New numbers warm up (50 a day each at first): days, not minutes.
+    assert!(
+        days > 1.0,
+        "2,000 messages from 4 new numbers took {days:.2} days"
+    );
+    println!("paced: {CONTACTS} messages over {days:.1} simulated days, no ban");
+
+    // The same campaign again, unpaced.
+    let (status, c) = app
+        .post(&t.token, "/api/v1/campaigns", campaign("Unpaced", "off"))
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let unpaced = c["id"].as_str().unwrap().to_string();
+    app.post(
+        &t.token,
+        &format!("/api/v1/campaigns/{unpaced}/start"),
+        json!({}),
+    )
+    .await;
+    let mut banned = Vec::new();
+    for _ in 0..600 {
+        banned = numbers
+            .iter()
+            .filter(|n| net.is_banned(n))
+            .cloned()
+            .collect();
+        if !banned.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!banned.is_empty(), "no number was banned without pacing");
+    // The runner stops sending from a banned number and says why.
+    let c = wait_campaign(&app, &t.token, &unpaced, |c| {
+        c["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["paused_reason"] == "banned")
+    })
+    .await;
+    println!(
+        "unpaced: {} of 4 numbers banned; stats {}",
+        banned.len(),
+        c["stats"]
+    );
+    let (status, _) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/campaigns/{unpaced}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    app.finish().await;
+}
