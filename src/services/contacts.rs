@@ -51,6 +51,13 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+/// A custom field's name: 1 to 64 letters, digits and `_`.
+pub fn field_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn fields(map: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     if map.len() > 100 {
         return Err(ApiError::invalid(
@@ -59,10 +66,7 @@ fn fields(map: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
         ));
     }
     for (k, v) in &map {
-        let key_ok = !k.is_empty()
-            && k.len() <= 64
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !key_ok {
+        if !field_name_ok(k) {
             return Err(ApiError::invalid(
                 "invalid_fields",
                 format!("field name {k:?}: letters, digits and _ only"),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
+pub use super::contacts::field_name_ok;
 use super::contacts::{phone, tags};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -39,6 +40,8 @@ pub struct Mapping {
 pub struct RowError {
     /// The line in the file (the header is line 1).
     pub line: u64,
+    /// The header of the column at fault, when one is.
+    pub column: Option<String>,
     pub code: String,
     pub message: String,
 }
@@ -59,6 +62,7 @@ const MAX_ERRORS: usize = 1000;
 const BATCH: usize = 1000;
 
 struct Columns {
+    headers: Vec<String>,
     phone: usize,
     name: Option<usize>,
     tags: Option<usize>,
@@ -95,6 +99,7 @@ fn columns(headers: &csv::StringRecord, m: &Mapping) -> Result<Columns, ApiError
         fields.push((name.clone(), idx));
     }
     Ok(Columns {
+        headers: headers.iter().map(|h| h.trim().to_string()).collect(),
         phone,
         name: pick(&m.name, "name")?,
         tags: pick(&m.tags, "tags")?,
@@ -127,13 +132,19 @@ fn parse_row(
     line: u64,
     rec: &csv::StringRecord,
 ) -> Result<Parsed, RowError> {
-    let err = |e: ApiError| RowError {
-        line,
-        code: e.code().to_string(),
-        message: e.to_string(),
+    let header = |idx: Option<usize>| idx.and_then(|i| cols.headers.get(i)).cloned();
+    let err = |idx: Option<usize>| {
+        move |e: ApiError| RowError {
+            line,
+            column: header(idx),
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
     };
     let raw_phone = cell(rec, Some(cols.phone)).unwrap_or_default();
-    let phone = phone(state, &raw_phone).map_err(err)?.to_string();
+    let phone = phone(state, &raw_phone)
+        .map_err(err(Some(cols.phone)))?
+        .to_string();
     let mut raw_tags: Vec<String> = cell(rec, cols.tags)
         .map(|t| {
             t.split([';', ','])
@@ -143,7 +154,7 @@ fn parse_row(
         })
         .unwrap_or_default();
     raw_tags.extend(extra_tags.iter().cloned());
-    let tags = tags(&raw_tags).map_err(err)?;
+    let tags = tags(&raw_tags).map_err(err(cols.tags))?;
     let opted_out = match cell(rec, cols.opted_out).map(|s| s.to_lowercase()) {
         None => None,
         Some(s) if ["true", "yes", "1", "y"].contains(&s.as_str()) => Some(true),
@@ -151,6 +162,7 @@ fn parse_row(
         Some(s) => {
             return Err(RowError {
                 line,
+                column: header(cols.opted_out),
                 code: "invalid_opted_out".into(),
                 message: format!("{s:?} is not yes or no"),
             })
@@ -207,6 +219,32 @@ fn merge(c: &mut Contact, row: &Parsed) -> bool {
         )
 }
 
+fn reader(csv_text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.as_bytes())
+}
+
+fn header_line(reader: &mut csv::Reader<&[u8]>) -> Result<csv::StringRecord, ApiError> {
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::invalid("invalid_csv", format!("cannot read the header line: {e}")))?
+        .clone();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(ApiError::invalid("invalid_csv", "the file is empty"));
+    }
+    Ok(headers)
+}
+
+/// The column names of a file's header line, as written.
+pub fn headers(csv_text: &str) -> Result<Vec<String>, ApiError> {
+    let headers = header_line(&mut reader(csv_text))?;
+    Ok(headers.iter().map(|h| h.trim().to_string()).collect())
+}
+
+/// The columns a file's contacts are read from without a mapping.
+pub const KNOWN_COLUMNS: [&str; 5] = ["phone", "name", "tags", "notes", "opted_out"];
+
 pub async fn import(
     state: &AppState,
     caller: &Caller,
@@ -216,29 +254,40 @@ pub async fn import(
     dry_run: bool,
 ) -> Result<ImportReport, ApiError> {
     let extra_tags = tags(extra_tags)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(csv_text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::invalid("invalid_csv", format!("cannot read the header line: {e}")))?
-        .clone();
+    let mut reader = reader(csv_text);
+    let headers = header_line(&mut reader)?;
     let cols = columns(&headers, mapping)?;
     let mut report = ImportReport {
         dry_run,
         ..Default::default()
     };
     let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
+    // A phone met again is most likely a slip in the file: the first row
+    // wins and the others are reported, in a dry run too.
+    let mut first_seen: HashMap<String, u64> = HashMap::new();
     for (i, rec) in reader.records().enumerate() {
         report.rows += 1;
         let line = i as u64 + 2;
         let parsed = rec
             .map_err(|e| RowError {
                 line,
+                column: None,
                 code: "invalid_csv".into(),
                 message: e.to_string(),
             })
-            .and_then(|rec| parse_row(state, &cols, &extra_tags, line, &rec));
+            .and_then(|rec| parse_row(state, &cols, &extra_tags, line, &rec))
+            .and_then(|p| match first_seen.get(&p.phone) {
+                Some(first) => Err(RowError {
+                    line,
+                    column: cols.headers.get(cols.phone).cloned(),
+                    code: "duplicate_phone".into(),
+                    message: format!("{} is already on line {first}", p.phone),
+                }),
+                None => {
+                    first_seen.insert(p.phone.clone(), line);
+                    Ok(p)
+                }
+            });
         match parsed {
             Ok(p) => batch.push(p),
             Err(e) => {

@@ -4,220 +4,10 @@
 
 use blazz::auth::totp;
 use blazz::jobs::Registry;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::{TestApp, PASSWORD};
-
-/// A browser: keeps cookies, shows redirects instead of following them.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-/// What the browser got back.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
-}
-
-impl Page {
-    /// The hidden `csrf` field of the page's first form.
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf\" value=\"";
-        let start = self
-            .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("no csrf field in the page:\n{}", self.body))
-            + marker.len();
-        let end = self.body[start..].find('"').unwrap() + start;
-        self.body[start..end].to_string()
-    }
-
-    /// The raw `Set-Cookie` header that sets `name`, if any.
-    fn set_cookie(&self, name: &str) -> Option<&str> {
-        let prefix = format!("{name}=");
-        self.set_cookies
-            .iter()
-            .find(|c| c.starts_with(&prefix))
-            .map(String::as_str)
-    }
-
-    /// The value the `blazz_session` cookie is set to.
-    fn session_cookie(&self) -> String {
-        let header = self
-            .set_cookie("blazz_session")
-            .expect("a blazz_session cookie is set");
-        header["blazz_session=".len()..]
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string()
-    }
-
-    #[track_caller]
-    fn assert_redirect(&self, to: &str) {
-        assert!(
-            (300..400).contains(&self.status),
-            "expected a redirect to {to}, got {}: {}",
-            self.status,
-            self.body
-        );
-        assert_eq!(self.location.as_deref(), Some(to), "{}", self.body);
-    }
-
-    #[track_caller]
-    fn assert_ok(&self) {
-        assert_eq!(self.status, 200, "{}", self.body);
-    }
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            client,
-            base: app.base.clone(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    async fn read(resp: reqwest::Response) -> Page {
-        let status = resp.status().as_u16();
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let set_cookies = resp
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect();
-        let body = resp.text().await.unwrap();
-        Page {
-            status,
-            location,
-            set_cookies,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        Self::read(self.client.get(self.url(path)).send().await.unwrap()).await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::read(
-            self.client
-                .post(self.url(path))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    /// A JSON API call riding on the browser's cookies, with an optional
-    /// `X-CSRF-Token` header.
-    async fn api(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        csrf: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(token) = csrf {
-            req = req.header("X-CSRF-Token", token);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn me(&self) -> (u16, Value) {
-        self.api(reqwest::Method::GET, "/api/v1/me", None, None)
-            .await
-    }
-
-    /// Fills in the first-run (or sign-up) form at `path`.
-    async fn create_account(&self, path: &str, name: &str, email: &str, workspace: &str) -> Page {
-        let form = self.get(path).await;
-        form.assert_ok();
-        let csrf = form.csrf();
-        self.post(
-            path,
-            &[
-                ("csrf", &csrf),
-                ("name", name),
-                ("email", email),
-                ("password", PASSWORD),
-                ("workspace", workspace),
-            ],
-        )
-        .await
-    }
-
-    /// Signs in with the password form; returns the answer to the post.
-    async fn login(&self, email: &str, password: &str) -> Page {
-        let form = self.get("/login").await;
-        form.assert_ok();
-        let csrf = form.csrf();
-        self.post(
-            "/login",
-            &[("csrf", &csrf), ("email", email), ("password", password)],
-        )
-        .await
-    }
-
-    /// Signs in a user without two-factor sign-in and lands on the home page.
-    async fn sign_in(&self, email: &str) {
-        self.login(email, PASSWORD).await.assert_redirect("/");
-        self.get("/").await.assert_ok();
-    }
-
-    /// Signs in with the password, then with `code` on the second step;
-    /// returns the answer to the code.
-    async fn sign_in_with_code(&self, email: &str, code: &str) -> Page {
-        self.login(email, PASSWORD)
-            .await
-            .assert_redirect("/login/2fa");
-        let csrf = self.get("/login/2fa").await.csrf();
-        self.post("/login/2fa", &[("csrf", &csrf), ("code", code)])
-            .await
-    }
-
-    /// The session's CSRF token, from a signed-in page's forms.
-    async fn session_csrf(&self) -> String {
-        let home = self.get("/").await;
-        home.assert_ok();
-        home.csrf()
-    }
-
-    async fn logout(&self) {
-        let csrf = self.session_csrf().await;
-        self.post("/logout", &[("csrf", &csrf)])
-            .await
-            .assert_redirect("/login");
-    }
-}
+use crate::web_client::{invite, invite_path, Page, Web};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
@@ -225,26 +15,6 @@ async fn count(app: &TestApp, table: &str) -> i64 {
         .await
         .unwrap();
     n
-}
-
-/// The path of an invitation's link (`/invite/{secret}`).
-fn invite_path(invitation: &Value) -> String {
-    let link = invitation["link"].as_str().expect("the answer has a link");
-    let at = link.find("/invite/").expect("the link points at /invite/");
-    link[at..].to_string()
-}
-
-/// Invites `email` into the workspace of `token`; returns the link's path.
-async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> String {
-    let (status, inv) = app
-        .post(
-            token,
-            "/api/v1/invitations",
-            json!({"email": email, "role": role}),
-        )
-        .await;
-    assert_eq!(status, 201, "{inv}");
-    invite_path(&inv)
 }
 
 fn secret_key(page: &Page) -> String {
@@ -297,12 +67,12 @@ fn wrong_code(secret: &str) -> String {
 
 /// Turns two-factor sign-in on for the signed-in browser; returns the secret
 /// and the recovery codes.
-async fn enable_totp(browser: &Browser) -> (String, Vec<String>) {
-    let csrf = browser.session_csrf().await;
+async fn enable_totp(browser: &Web) -> (String, Vec<String>) {
+    let csrf = browser.csrf().await;
     let setup = browser
         .post("/settings/security/totp", &[("csrf", &csrf)])
         .await;
-    setup.assert_ok();
+    setup.assert_status(200);
     let secret = secret_key(&setup);
     assert!(
         secret.len() >= 16
@@ -317,7 +87,7 @@ async fn enable_totp(browser: &Browser) -> (String, Vec<String>) {
             &[("csrf", &csrf), ("code", &code_now(&secret))],
         )
         .await;
-    done.assert_ok();
+    done.assert_status(200);
     let codes = recovery_codes(&done);
     (secret, codes)
 }
@@ -329,11 +99,11 @@ async fn enable_totp(browser: &Browser) -> (String, Vec<String>) {
 #[tokio::test]
 async fn a_fresh_install_sends_the_first_visitor_to_setup() {
     let app = TestApp::spawn().await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.get("/").await.assert_redirect("/setup");
     browser.get("/login").await.assert_redirect("/setup");
     let form = browser.get("/setup").await;
-    form.assert_ok();
+    form.assert_status(200);
     assert!(form.body.contains("action=\"/setup\""), "{}", form.body);
     assert!(!form.csrf().is_empty());
     app.finish().await;
@@ -342,7 +112,7 @@ async fn a_fresh_install_sends_the_first_visitor_to_setup() {
 #[tokio::test]
 async fn setup_creates_the_owner_and_workspace_and_signs_in() {
     let app = TestApp::spawn().await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let done = browser
         .create_account("/setup", "Asha", "asha@example.com", "Acme Support")
         .await;
@@ -365,10 +135,10 @@ async fn setup_creates_the_owner_and_workspace_and_signs_in() {
     assert!(!done.session_cookie().is_empty());
 
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Acme Support</h1>"), "{}", home.body);
     assert!(home.body.contains("asha@example.com"), "{}", home.body);
-    assert!(home.body.contains("owner"), "{}", home.body);
+    assert!(home.body.contains("Owner of acme-support"), "{}", home.body);
 
     let (status, me) = browser.me().await;
     assert_eq!(status, 200, "{me}");
@@ -388,7 +158,7 @@ async fn setup_creates_the_owner_and_workspace_and_signs_in() {
 #[tokio::test]
 async fn cookies_are_marked_secure_when_served_over_https() {
     let app = TestApp::spawn_with(|c| c.secure_cookies = true, Registry::builtin()).await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let form = browser.get("/setup").await;
     let csrf_cookie = form.set_cookie("blazz_csrf").unwrap().to_ascii_lowercase();
     assert!(csrf_cookie.contains("; secure"), "{csrf_cookie}");
@@ -399,7 +169,7 @@ async fn cookies_are_marked_secure_when_served_over_https() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let done = Browser::read(
+    let done = Page::from_response(
         plain
             .post(app.url("/setup"))
             .header(reqwest::header::COOKIE, format!("blazz_csrf={token}"))
@@ -429,7 +199,7 @@ async fn cookies_are_marked_secure_when_served_over_https() {
 #[tokio::test]
 async fn setup_is_closed_once_an_owner_exists() {
     let app = TestApp::spawn().await;
-    let owner = Browser::new(&app);
+    let owner = Web::new(&app);
     // The owner's browser still holds the setup form's token.
     let form = owner.get("/setup").await;
     let stale_csrf = form.csrf();
@@ -448,7 +218,7 @@ async fn setup_is_closed_once_an_owner_exists() {
         .assert_redirect("/");
 
     owner.get("/setup").await.assert_redirect("/login");
-    let stranger = Browser::new(&app);
+    let stranger = Web::new(&app);
     stranger.get("/setup").await.assert_redirect("/login");
 
     // Posting the setup form again, with a valid form token, is refused.
@@ -500,7 +270,7 @@ async fn setup_is_closed_once_an_owner_exists() {
 #[tokio::test]
 async fn setup_form_errors_show_the_form_again_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let csrf = browser.get("/setup").await.csrf();
     let short = browser
         .post(
@@ -548,10 +318,10 @@ async fn setup_form_errors_show_the_form_again_and_create_nothing() {
 async fn signup_is_not_found_while_closed() {
     let app = TestApp::spawn().await;
     app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     assert_eq!(browser.get("/signup").await.status, 404);
     let login = browser.get("/login").await;
-    login.assert_ok();
+    login.assert_status(200);
     assert!(!login.body.contains("href=\"/signup\""), "{}", login.body);
     let posted = browser
         .post(
@@ -574,7 +344,7 @@ async fn signup_is_not_found_while_closed() {
 async fn open_signup_creates_an_account_with_a_workspace_of_its_own() {
     let app = TestApp::spawn_with(|c| c.signup_open = true, Registry::builtin()).await;
     app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let login = browser.get("/login").await;
     assert!(login.body.contains("href=\"/signup\""), "{}", login.body);
     let done = browser
@@ -583,7 +353,7 @@ async fn open_signup_creates_an_account_with_a_workspace_of_its_own() {
     done.assert_redirect("/");
     assert!(done.set_cookie("blazz_session").is_some());
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(
         home.body.contains("<h1>Bo &lt;Shop&gt;</h1>"),
         "the name is shown, escaped: {}",
@@ -596,7 +366,7 @@ async fn open_signup_creates_an_account_with_a_workspace_of_its_own() {
     assert_eq!(count(&app, "workspaces").await, 2);
 
     // The same e-mail cannot sign up twice.
-    let other = Browser::new(&app);
+    let other = Web::new(&app);
     let twice = other
         .create_account("/signup", "Bo again", "BO@example.com", "Bo Two")
         .await;
@@ -604,7 +374,7 @@ async fn open_signup_creates_an_account_with_a_workspace_of_its_own() {
     assert!(
         twice
             .body
-            .contains("an account with this e-mail exists already"),
+            .contains("An account with this e-mail exists already"),
         "{}",
         twice.body
     );
@@ -619,7 +389,7 @@ async fn open_signup_creates_an_account_with_a_workspace_of_its_own() {
 
 /// Posts a complete first-run form, with `csrf` as its token field (none
 /// when `None`).
-async fn post_setup(browser: &Browser, csrf: Option<&str>) -> Page {
+async fn post_setup(browser: &Web, csrf: Option<&str>) -> Page {
     let mut form = vec![
         ("name", "Asha"),
         ("email", "asha@example.com"),
@@ -635,7 +405,7 @@ async fn post_setup(browser: &Browser, csrf: Option<&str>) -> Page {
 #[tokio::test]
 async fn setup_posts_without_the_form_token_are_refused() {
     let app = TestApp::spawn().await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let csrf = browser.get("/setup").await.csrf();
     let missing = post_setup(&browser, None).await;
     assert_eq!(missing.status, 403, "{}", missing.body);
@@ -644,7 +414,7 @@ async fn setup_posts_without_the_form_token_are_refused() {
     let empty = post_setup(&browser, Some("")).await;
     assert_eq!(empty.status, 403, "{}", empty.body);
     // A token from one browser is worthless in another (no cookie there).
-    let stolen = post_setup(&Browser::new(&app), Some(&csrf)).await;
+    let stolen = post_setup(&Web::new(&app), Some(&csrf)).await;
     assert_eq!(stolen.status, 403, "{}", stolen.body);
     for page in [&missing, &wrong, &empty, &stolen] {
         assert!(page.set_cookie("blazz_session").is_none());
@@ -663,7 +433,7 @@ async fn setup_posts_without_the_form_token_are_refused() {
 async fn login_posts_without_the_form_token_are_refused() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let csrf = browser.get("/login").await.csrf();
     let missing = browser
         .post(
@@ -683,7 +453,7 @@ async fn login_posts_without_the_form_token_are_refused() {
         )
         .await;
     assert_eq!(wrong.status, 403, "{}", wrong.body);
-    let other = Browser::new(&app);
+    let other = Web::new(&app);
     let stolen = other
         .post(
             "/login",
@@ -707,18 +477,18 @@ async fn login_posts_without_the_form_token_are_refused() {
 async fn sign_out_needs_the_sessions_form_token() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     // The anonymous form token the browser got before signing in.
     let anonymous = browser.get("/login").await.csrf();
     browser.sign_in(&t.owner_email).await;
-    let csrf = browser.session_csrf().await;
+    let csrf = browser.csrf().await;
     assert_ne!(csrf, anonymous, "the session has a token of its own");
 
     let missing = browser.post("/logout", &[]).await;
     assert_eq!(missing.status, 403, "{}", missing.body);
     let wrong = browser.post("/logout", &[("csrf", &anonymous)]).await;
     assert_eq!(wrong.status, 403, "{}", wrong.body);
-    browser.get("/").await.assert_ok();
+    browser.get("/").await.assert_status(200);
     assert_eq!(count(&app, "web_sessions").await, 1);
 
     browser
@@ -733,12 +503,12 @@ async fn sign_out_needs_the_sessions_form_token() {
 #[tokio::test]
 async fn a_signed_in_browser_calls_the_api_only_with_the_csrf_header() {
     let app = TestApp::spawn().await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser
         .create_account("/setup", "Asha", "asha@example.com", "Acme")
         .await
         .assert_redirect("/");
-    let csrf = browser.session_csrf().await;
+    let csrf = browser.csrf().await;
 
     let (status, me) = browser.me().await;
     assert_eq!(status, 200, "{me}");
@@ -787,7 +557,7 @@ async fn a_signed_in_browser_calls_the_api_only_with_the_csrf_header() {
 async fn a_wrong_password_shows_the_form_again_with_401() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let wrong = browser.login(&t.owner_email, "not the password").await;
     assert_eq!(wrong.status, 401, "{}", wrong.body);
     assert!(wrong.body.contains("action=\"/login\""), "{}", wrong.body);
@@ -830,7 +600,7 @@ async fn a_wrong_password_shows_the_form_again_with_401() {
 async fn the_right_password_signs_in_with_a_session_cookie() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let done = browser.login(&t.owner_email.to_uppercase(), PASSWORD).await;
     done.assert_redirect("/");
     let cookie = done
@@ -840,7 +610,7 @@ async fn the_right_password_signs_in_with_a_session_cookie() {
     assert!(cookie.contains("; httponly"), "{cookie}");
     assert!(cookie.contains("; samesite=lax"), "{cookie}");
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Acme</h1>"), "{}", home.body);
     let (status, me) = browser.me().await;
     assert_eq!(status, 200, "{me}");
@@ -852,11 +622,11 @@ async fn the_right_password_signs_in_with_a_session_cookie() {
 async fn signing_out_ends_the_session_for_good() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let done = browser.login(&t.owner_email, PASSWORD).await;
     done.assert_redirect("/");
     let secret = done.session_cookie();
-    browser.get("/").await.assert_ok();
+    browser.get("/").await.assert_status(200);
 
     // The cookie value alone is the credential.
     let plain = reqwest::Client::builder()
@@ -896,7 +666,7 @@ async fn signing_out_ends_the_session_for_good() {
 async fn sign_in_attempts_are_rate_limited() {
     let app = TestApp::spawn_with(|c| c.limits.login_per_minute = 3, Registry::builtin()).await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     for _ in 0..3 {
         assert_eq!(
             browser
@@ -928,9 +698,9 @@ async fn an_invitation_link_creates_an_account_and_signs_it_in() {
     let t = app.tenant("Acme").await;
     let path = invite(&app, &t.token, "Bo@Example.com", "agent").await;
 
-    let bo = Browser::new(&app);
+    let bo = Web::new(&app);
     let form = bo.get(&path).await;
-    form.assert_ok();
+    form.assert_status(200);
     assert!(form.body.contains("Join Acme"), "{}", form.body);
     assert!(form.body.contains("bo@example.com"), "{}", form.body);
     assert!(
@@ -959,10 +729,10 @@ async fn an_invitation_link_creates_an_account_and_signs_it_in() {
     joined.assert_redirect("/");
     assert!(joined.set_cookie("blazz_session").is_some());
     let home = bo.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Acme</h1>"), "{}", home.body);
     assert!(home.body.contains("bo@example.com"), "{}", home.body);
-    assert!(home.body.contains("agent"), "{}", home.body);
+    assert!(home.body.contains("Agent of acme"), "{}", home.body);
     let (status, me) = bo.me().await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["workspace_id"], t.id.to_string());
@@ -980,16 +750,10 @@ async fn an_invitation_link_works_only_once() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
     let path = invite(&app, &t.token, "bo@example.com", "agent").await;
-    let bo = Browser::new(&app);
-    let csrf = bo.get(&path).await.csrf();
-    bo.post(
-        &path,
-        &[("csrf", &csrf), ("name", "Bo"), ("password", PASSWORD)],
-    )
-    .await
-    .assert_redirect("/");
+    let bo = Web::new(&app);
+    bo.accept_invitation(&path, "Bo").await.assert_redirect("/");
 
-    let again = Browser::new(&app);
+    let again = Web::new(&app);
     assert_eq!(again.get(&path).await.status, 404);
     let csrf = again.get("/login").await.csrf();
     let reused = again
@@ -1028,8 +792,8 @@ async fn a_revoked_invitation_link_is_not_found() {
         )
         .await;
     assert_eq!(status, 201, "{inv}");
-    let path = invite_path(&inv);
-    let bo = Browser::new(&app);
+    let path = invite_path(inv["link"].as_str().unwrap());
+    let bo = Web::new(&app);
     let csrf = bo.get(&path).await.csrf();
     let (status, _) = app
         .delete(
@@ -1055,21 +819,15 @@ async fn an_invitation_link_needs_its_form_token() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
     let path = invite(&app, &t.token, "bo@example.com", "agent").await;
-    let bo = Browser::new(&app);
-    bo.get(&path).await.assert_ok();
+    let bo = Web::new(&app);
+    bo.get(&path).await.assert_status(200);
     let refused = bo
         .post(&path, &[("name", "Bo"), ("password", PASSWORD)])
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(count(&app, "users").await, 1);
     // The link was not spent.
-    let csrf = bo.get(&path).await.csrf();
-    bo.post(
-        &path,
-        &[("csrf", &csrf), ("name", "Bo"), ("password", PASSWORD)],
-    )
-    .await
-    .assert_redirect("/");
+    bo.accept_invitation(&path, "Bo").await.assert_redirect("/");
     app.finish().await;
 }
 
@@ -1080,9 +838,9 @@ async fn an_invitation_for_an_existing_account_asks_for_its_password() {
     let beta = app.tenant("Beta").await;
     let path = invite(&app, &beta.token, &acme.owner_email, "admin").await;
 
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     let form = browser.get(&path).await;
-    form.assert_ok();
+    form.assert_status(200);
     assert!(form.body.contains("Join Beta"), "{}", form.body);
     assert!(
         form.body.contains("confirm with its password"),
@@ -1111,7 +869,7 @@ async fn an_invitation_for_an_existing_account_asks_for_its_password() {
     assert_eq!(count(&app, "memberships").await, 3);
     // Landed in the workspace that invited them.
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Beta</h1>"), "{}", home.body);
     let (status, me) = browser.me().await;
     assert_eq!(status, 200, "{me}");
@@ -1126,7 +884,7 @@ async fn the_workspace_switcher_changes_the_current_workspace() {
     let acme = app.tenant("Acme").await;
     let beta = app.tenant("Beta").await;
     let gamma = app.tenant("Gamma").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&acme.owner_email).await;
 
     // One workspace: no switcher.
@@ -1145,7 +903,7 @@ async fn the_workspace_switcher_changes_the_current_workspace() {
     browser.logout().await;
     browser.sign_in(&acme.owner_email).await;
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Acme</h1>"), "{}", home.body);
     assert!(
         home.body.contains("action=\"/workspaces/switch\""),
@@ -1237,11 +995,11 @@ async fn the_workspace_switcher_changes_the_current_workspace() {
 async fn two_factor_sign_in_asks_for_the_authenticator_code() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
 
     let security = browser.get("/settings/security").await;
-    security.assert_ok();
+    security.assert_status(200);
     assert!(
         security.body.contains("Two-factor sign-in is off"),
         "{}",
@@ -1289,7 +1047,7 @@ async fn two_factor_sign_in_asks_for_the_authenticator_code() {
         .assert_redirect("/login/2fa");
 
     let second = browser.get("/login/2fa").await;
-    second.assert_ok();
+    second.assert_status(200);
     assert!(
         second.body.contains("action=\"/login/2fa\""),
         "{}",
@@ -1325,7 +1083,7 @@ async fn two_factor_sign_in_asks_for_the_authenticator_code() {
         .await
         .assert_redirect("/");
     let home = browser.get("/").await;
-    home.assert_ok();
+    home.assert_status(200);
     assert!(home.body.contains("<h1>Acme</h1>"), "{}", home.body);
     assert_eq!(browser.me().await.0, 200);
     // Once through, the second step sends the browser home.
@@ -1337,13 +1095,13 @@ async fn two_factor_sign_in_asks_for_the_authenticator_code() {
 async fn a_wrong_confirmation_code_leaves_two_factor_off() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
-    let csrf = browser.session_csrf().await;
+    let csrf = browser.csrf().await;
     let setup = browser
         .post("/settings/security/totp", &[("csrf", &csrf)])
         .await;
-    setup.assert_ok();
+    setup.assert_status(200);
     let secret = secret_key(&setup);
     let wrong = browser
         .post(
@@ -1369,7 +1127,7 @@ async fn a_wrong_confirmation_code_leaves_two_factor_off() {
 async fn a_recovery_code_works_once_and_only_once() {
     let app = TestApp::spawn_with(|c| c.limits.login_per_minute = 100, Registry::builtin()).await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
     let (_, codes) = enable_totp(&browser).await;
     browser.logout().await;
@@ -1380,7 +1138,7 @@ async fn a_recovery_code_works_once_and_only_once() {
         .sign_in_with_code(&t.owner_email, &typed)
         .await
         .assert_redirect("/");
-    browser.get("/").await.assert_ok();
+    browser.get("/").await.assert_status(200);
     let security = browser.get("/settings/security").await;
     assert!(
         security.body.contains("9 recovery codes left"),
@@ -1403,7 +1161,7 @@ async fn a_recovery_code_works_once_and_only_once() {
         )
         .await
         .assert_redirect("/");
-    browser.get("/").await.assert_ok();
+    browser.get("/").await.assert_status(200);
     assert_eq!(browser.me().await.0, 200);
     app.finish().await;
 }
@@ -1412,10 +1170,10 @@ async fn a_recovery_code_works_once_and_only_once() {
 async fn turning_two_factor_off_needs_the_password() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
     enable_totp(&browser).await;
-    let csrf = browser.session_csrf().await;
+    let csrf = browser.csrf().await;
 
     let wrong = browser
         .post(
@@ -1468,8 +1226,8 @@ async fn turning_two_factor_off_needs_the_password() {
 async fn turning_two_factor_on_signs_out_other_browsers() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let laptop = Browser::new(&app);
-    let phone = Browser::new(&app);
+    let laptop = Web::new(&app);
+    let phone = Web::new(&app);
     laptop.sign_in(&t.owner_email).await;
     phone.sign_in(&t.owner_email).await;
     enable_totp(&laptop).await;
@@ -1484,12 +1242,12 @@ async fn an_invitation_accepted_by_a_two_factor_user_still_asks_for_the_code() {
     let app = TestApp::spawn().await;
     let acme = app.tenant("Acme").await;
     let beta = app.tenant("Beta").await;
-    let owner = Browser::new(&app);
+    let owner = Web::new(&app);
     owner.sign_in(&acme.owner_email).await;
     let (secret, _) = enable_totp(&owner).await;
 
     let path = invite(&app, &beta.token, &acme.owner_email, "agent").await;
-    let fresh = Browser::new(&app);
+    let fresh = Web::new(&app);
     let csrf = fresh.get(&path).await.csrf();
     fresh
         .post(&path, &[("csrf", &csrf), ("password", PASSWORD)])
@@ -1517,7 +1275,7 @@ async fn an_invitation_accepted_by_a_two_factor_user_still_asks_for_the_code() {
 async fn the_home_page_sends_a_half_signed_in_browser_to_the_second_step() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
     enable_totp(&browser).await;
     browser.logout().await;
@@ -1533,7 +1291,7 @@ async fn the_home_page_sends_a_half_signed_in_browser_to_the_second_step() {
 async fn the_api_works_right_after_signing_in() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser
         .login(&t.owner_email, PASSWORD)
         .await
@@ -1548,7 +1306,7 @@ async fn the_api_works_right_after_signing_in() {
 async fn an_authenticator_code_signs_in_only_once() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
     let (secret, _) = enable_totp(&browser).await;
     browser.logout().await;
@@ -1559,7 +1317,7 @@ async fn an_authenticator_code_signs_in_only_once() {
         .await
         .assert_redirect("/");
     // Someone who saw the password and the code over the shoulder.
-    let other = Browser::new(&app);
+    let other = Web::new(&app);
     let replayed = other.sign_in_with_code(&t.owner_email, &code).await;
     assert_eq!(replayed.status, 401, "{}", replayed.body);
     app.finish().await;
@@ -1568,7 +1326,7 @@ async fn an_authenticator_code_signs_in_only_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_setup_forms_make_only_one_owner() {
     let app = TestApp::spawn().await;
-    let browsers: Vec<Browser> = (0..6).map(|_| Browser::new(&app)).collect();
+    let browsers: Vec<Web> = (0..6).map(|_| Web::new(&app)).collect();
     let mut tokens = Vec::new();
     for b in &browsers {
         tokens.push(b.get("/setup").await.csrf());
@@ -1614,7 +1372,7 @@ async fn an_invitation_link_is_no_way_around_the_sign_in_rate_limit() {
     // the link back.
     let evil = app.tenant("Evil").await;
     let path = invite(&app, &evil.token, &victim.owner_email, "agent").await;
-    let attacker = Browser::new(&app);
+    let attacker = Web::new(&app);
     let csrf = attacker.get(&path).await.csrf();
     let mut statuses = Vec::new();
     for guess in [
@@ -1641,9 +1399,9 @@ async fn number_forms_need_the_form_token_and_stay_inside_the_workspace() {
     let other = app.tenant("Other").await;
     let number = crate::numbers::connected_account(&app, &t.token).await;
     let theirs = crate::numbers::connected_account(&app, &other.token).await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
-    let csrf = browser.session_csrf().await;
+    let csrf = browser.csrf().await;
 
     // Without the session's form token nothing happens.
     let refused = browser
@@ -1679,7 +1437,7 @@ async fn number_forms_need_the_form_token_and_stay_inside_the_workspace() {
 async fn the_live_script_is_cached_forever_under_its_content_hash() {
     let app = TestApp::spawn().await;
     let t = app.tenant("Acme").await;
-    let browser = Browser::new(&app);
+    let browser = Web::new(&app);
     browser.sign_in(&t.owner_email).await;
     let page = browser.get("/numbers").await;
     let end = page

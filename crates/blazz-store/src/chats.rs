@@ -195,6 +195,37 @@ pub struct Filter {
 
 /// Most recently active first.
 pub async fn list(conn: &mut Conn, ws: WorkspaceId, f: &Filter) -> anyhow::Result<Vec<Chat>> {
+    filtered(conn, ws, f, "c.active_at DESC, c.id DESC").await
+}
+
+/// Chats with unread messages first, then most recently active: the web
+/// inbox's order. One page (`f.limit`); `f.before` is ignored, since a
+/// cursor of (active_at, id) cannot page through this order.
+pub async fn list_unread_first(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    f: &Filter,
+) -> anyhow::Result<Vec<Chat>> {
+    let f = Filter {
+        before: None,
+        ..f.clone()
+    };
+    filtered(
+        conn,
+        ws,
+        &f,
+        "CASE WHEN c.unread_count > 0 THEN 0 ELSE 1 END, c.active_at DESC, c.id DESC",
+    )
+    .await
+}
+
+/// The chats `f` selects, in `order` (a fixed SQL ordering, never input).
+async fn filtered(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    f: &Filter,
+    order: &str,
+) -> anyhow::Result<Vec<Chat>> {
     let pattern = f
         .search
         .as_ref()
@@ -213,7 +244,7 @@ pub async fn list(conn: &mut Conn, ws: WorkspaceId, f: &Filter) -> anyhow::Resul
          AND ($7 IS NULL OR EXISTS (SELECT 1 FROM chat_labels l WHERE l.chat_id = c.id AND l.label = $7)) \
          AND ($8 IS NULL OR LOWER(COALESCE(k.name, '')) LIKE $8 ESCAPE '\\' OR k.phone LIKE $8 ESCAPE '\\') \
          AND ($9 IS NULL OR c.active_at < $9 OR (c.active_at = $9 AND c.id < $10)) \
-         ORDER BY c.active_at DESC, c.id DESC LIMIT $11"
+         ORDER BY {order} LIMIT $11"
     ))
     .bind(ws.to_string())
     .bind(f.status.map(|s| s.as_str()))

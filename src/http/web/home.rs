@@ -25,6 +25,8 @@ pub fn nav(s: &SignedIn) -> Markup {
         " · "
         a href="/contacts" { (tr.t("nav.contacts")) }
         " · "
+        a href="/campaigns" { (tr.t("nav.campaigns")) }
+        " · "
         a href="/settings" { (tr.t("nav.settings")) }
         " · "
         @if s.workspaces.len() > 1 {

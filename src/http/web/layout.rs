@@ -50,6 +50,7 @@ const CSS: &str = concat!(
     include_str!("../../../assets/css/inbox.css"),
     include_str!("../../../assets/css/contacts.css"),
     include_str!("../../../assets/css/settings.css"),
+    include_str!("../../../assets/css/campaigns.css"),
 );
 
 pub async fn stylesheet() -> impl IntoResponse {

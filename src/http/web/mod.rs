@@ -1,16 +1,20 @@
 //! Server-rendered pages: first-run setup, sign-in (with two-factor),
-//! invitations, the workspace home, security settings and the numbers
-//! pages, with the embedded stylesheet and live-update script.
+//! invitations, the workspace home, the inbox, numbers, contacts,
+//! campaigns and settings, with the embedded stylesheet and live-update
+//! script.
 
+mod campaigns;
+mod contacts;
 pub mod ctx;
 mod headers;
 mod home;
+mod inbox;
 mod invite;
 mod layout;
 mod login;
 mod numbers;
-mod security;
 mod session;
+mod settings;
 mod setup;
 
 use axum::routing::{get, post};
@@ -37,11 +41,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/logout", post(login::logout))
         .route("/invite/{secret}", get(invite::show).post(invite::submit))
-        .route("/settings/security", get(security::show))
-        .route("/settings/security/totp", post(security::start))
-        .route("/settings/security/totp/confirm", post(security::confirm))
-        .route("/settings/security/totp/disable", post(security::disable))
         .route("/assets/app.css", get(layout::stylesheet))
         .route("/assets/{version}/live.js", get(layout::live_js))
         .merge(numbers::router())
+        .merge(inbox::router())
+        .merge(contacts::router())
+        .merge(settings::router())
+        .merge(campaigns::router())
 }

@@ -4,7 +4,11 @@
 //! `target/screenshots/`. Chromium and chromedriver must be installed
 //! (`scripts/test` installs them); without them these tests fail.
 
+mod campaigns;
+mod contacts;
+mod inbox;
 mod numbers;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,6 +16,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, PASSWORD};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -185,6 +191,27 @@ impl Browser {
         v == Value::String("same page".into())
     }
 
+    /// Chooses the file at `path` in the file input at `css`.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+    }
+
+    /// The value of the browser's cookie `name` (to fetch as the page would).
+    pub async fn cookie(&self, name: &str) -> String {
+        self.client
+            .get_named_cookie(name)
+            .await
+            .unwrap_or_else(|e| panic!("no {name} cookie: {e}"))
+            .value()
+            .to_string()
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
@@ -206,6 +233,123 @@ impl Browser {
             .collect()
     }
 
+    /// Chooses the option with `value` in the `select` at `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// The current value of the form field at `css`.
+    pub async fn value(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Sets a field's value by script: chromedriver types only characters
+    /// of the Basic Multilingual Plane, so emoji go in this way.
+    pub async fn set_value(&self, css: &str, text: &str) {
+        self.client
+            .execute(
+                "var e = document.querySelector(arguments[0]); e.value = arguments[1]; return !!e;",
+                vec![json!(css), json!(text)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Whether the element `css` is shown (not hidden by the stylesheet).
+    pub async fn displayed(&self, css: &str) -> bool {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .is_displayed()
+            .await
+            .unwrap()
+    }
+
+    /// Scrolls the element `css` into the middle of the window (for a
+    /// screenshot of what is further down a page).
+    pub async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The browser window's size (e.g. 390x844 for a phone).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// First run: from `/`, which sends a fresh install to setup, creates
+    /// the owner `name` <`email`> (with the test password) and `workspace`,
+    /// and waits for the workspace's home page.
+    pub async fn set_up(&self, name: &str, email: &str, workspace: &str) {
+        self.goto("/").await;
+        assert_eq!(self.path().await, "/setup");
+        self.fill("#name", name).await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.fill("#workspace", workspace).await;
+        self.press("Create account").await;
+        self.wait_text("main", workspace).await;
+    }
+
+    /// Adds a sandbox number called `name` on the numbers page and links
+    /// it through the sandbox phone; returns its account id.
+    pub async fn link_sandbox_number(&self, name: &str) -> String {
+        self.goto("/numbers").await;
+        self.fill("#number-name", name).await;
+        self.press("Add and link").await;
+        self.wait_for("[data-live-state=live]").await;
+        self.press("Approve on the sandbox phone").await;
+        self.wait_for("[data-testid=connected]").await;
+        let path = self.path().await;
+        assert!(path.starts_with("/numbers/"), "{path}");
+        path.trim_start_matches("/numbers/").to_string()
+    }
+
+    /// Signs out with the header's button; waits for the sign-in form.
+    pub async fn sign_out(&self) {
+        self.press("Sign out").await;
+        self.wait_for("#email").await;
+    }
+
+    /// Signs in as `email` (with the test password) on the sign-in page;
+    /// waits for the home page of `workspace`.
+    pub async fn sign_in(&self, email: &str, workspace: &str) {
+        self.goto("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.press("Sign in").await;
+        self.wait_text("main", workspace).await;
+    }
+
+    /// Accepts the invitation at `path` as the new user `name` (with the
+    /// test password); waits for the home page of `workspace`.
+    pub async fn join(&self, path: &str, name: &str, workspace: &str) {
+        self.goto(path).await;
+        self.fill("#name", name).await;
+        self.fill("#password", PASSWORD).await;
+        self.press("Join").await;
+        self.wait_text("main", workspace).await;
+    }
+
     /// Ends the session; fails the test if the console showed an error.
     pub async fn close(self) {
         let errors = self.console_errors().await;
@@ -215,6 +359,17 @@ impl Browser {
             "errors in the browser console: {errors:#?}"
         );
     }
+}
+
+/// An owner's API token for the app's only workspace (the one set up in
+/// the browser).
+pub async fn owner_token(app: &TestApp) -> String {
+    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    app.token(ws.parse().unwrap(), blazz_domain::Role::Owner)
+        .await
 }
 
 /// Chromium's console log (chromedriver's `se/log` endpoint), which the

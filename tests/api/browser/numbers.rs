@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use super::Browser;
-use crate::helpers::{TestApp, PASSWORD};
+use super::{owner_token, Browser};
+use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_number_links_live_in_the_browser_and_stays_in_its_workspace() {
@@ -16,12 +16,7 @@ async fn a_sandbox_number_links_live_in_the_browser_and_stays_in_its_workspace()
     b.goto("/").await;
     assert_eq!(b.path().await, "/setup");
     b.screenshot("setup").await;
-    b.fill("#name", "Ana Owner").await;
-    b.fill("#email", "ana@example.com").await;
-    b.fill("#password", PASSWORD).await;
-    b.fill("#workspace", "Ana Shop").await;
-    b.press("Create account").await;
-    b.wait_text("main", "Ana Shop").await;
+    b.set_up("Ana Owner", "ana@example.com", "Ana Shop").await;
     b.screenshot("home").await;
 
     // No numbers yet: the page says what to do.
@@ -60,13 +55,7 @@ async fn a_sandbox_number_links_live_in_the_browser_and_stays_in_its_workspace()
     b.wait_text("[data-status-for]", "Connected").await;
     b.wait_for("[data-live-state=live]").await;
     b.mark().await;
-    let ws: (String,) = sqlx::query_as("SELECT id FROM workspaces")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    let token = app
-        .token(ws.0.parse().unwrap(), blazz_domain::Role::Owner)
-        .await;
+    let token = owner_token(&app).await;
     let id = number_path.trim_start_matches("/numbers/");
     let (status, body) = app
         .post(
@@ -82,13 +71,8 @@ async fn a_sandbox_number_links_live_in_the_browser_and_stays_in_its_workspace()
 
     // Someone of another workspace finds nothing of Ana's.
     let other = app.tenant("Other Shop").await;
-    b.press("Sign out").await;
-    b.wait_for("#email").await;
-    b.goto("/login").await;
-    b.fill("#email", &other.owner_email).await;
-    b.fill("#password", PASSWORD).await;
-    b.press("Sign in").await;
-    b.wait_text("main", "Other Shop").await;
+    b.sign_out().await;
+    b.sign_in(&other.owner_email, "Other Shop").await;
     b.goto("/numbers").await;
     b.wait_for("[data-testid=empty]").await;
     assert!(!b.body().await.contains("Support line"));

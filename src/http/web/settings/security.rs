@@ -9,11 +9,11 @@ use blazz_store::{secret_hash, sessions, users};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::home::nav;
-use super::layout::{csrf_field, error_box, page, qr_svg};
-use super::SignedIn;
-use crate::auth::{csrf, password, secrets, totp};
+use super::{csrf_ok, form_expired, shell, Section};
+use crate::auth::{password, secrets, totp};
 use crate::error::ApiError;
+use crate::http::web::layout::{csrf_field, error_box, qr_svg};
+use crate::http::web::SignedIn;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -27,67 +27,63 @@ pub struct CodeForm {
 }
 
 fn view(s: &SignedIn, content: Markup) -> Markup {
-    page(
-        crate::i18n::Tr::default(),
-        "Security",
-        Some(nav(s)),
+    shell(
+        s,
+        Section::Security,
         html! {
-            div class="card" { h1 { "Two-factor sign-in" } (content) }
+            div class="card" { h1 { (s.tr.t("settings.security.title")) } (content) }
         },
     )
 }
 
+/// "Two-factor sign-in is on."
+fn is_on(s: &SignedIn) -> Markup {
+    html! { (s.tr.t("settings.security.is")) " " strong { (s.tr.t("settings.security.on")) } "." }
+}
+
 fn setup_form(s: &SignedIn, secret: &str, error: Option<&str>) -> Markup {
+    let tr = s.tr;
     view(
         s,
         html! {
-            p { "Scan this code with an authenticator app, then type the six-digit code it shows." }
-            div aria-label="QR code for your authenticator app" role="img" { (qr_svg(&totp::uri(secret, &s.user.email))) }
-            p class="muted" { "Or type this key: " span class="secret" { (secret) } }
+            p { (tr.t("settings.security.scan")) }
+            div aria-label=(tr.t("settings.security.qr_label")) role="img" { (qr_svg(&totp::uri(secret, &s.user.email))) }
+            p class="muted" { (tr.t("settings.security.or_type")) " " span class="secret" { (secret) } }
             (error_box(error))
             form method="post" action="/settings/security/totp/confirm" {
                 (csrf_field(&s.csrf))
-                label for="code" { "Code from the app" }
+                label for="code" { (tr.t("settings.security.code")) }
                 input id="code" name="code" required autocomplete="one-time-code" inputmode="numeric";
-                button type="submit" { "Turn on" }
+                button type="submit" { (tr.t("settings.security.turn_on")) }
             }
         },
     )
 }
 
 pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, ApiError> {
+    let tr = s.tr;
     let content = if s.user.totp_enabled() {
         let mut conn = state.db.pool.acquire().await?;
         let left = users::unused_recovery_codes(&mut conn, s.user.id).await?;
         html! {
-            p { "Two-factor sign-in is " strong { "on" } ". " (left) " recovery codes left." }
+            p { (is_on(&s)) " " (tr.n("settings.security.codes_left", left, &[])) }
             form method="post" action="/settings/security/totp/disable" {
                 (csrf_field(&s.csrf))
-                label for="password" { "Your password, to turn it off" }
+                label for="password" { (tr.t("settings.security.password_to_turn_off")) }
                 input id="password" name="password" type="password" required autocomplete="current-password";
-                button type="submit" { "Turn off" }
+                button type="submit" class="danger" { (tr.t("settings.security.turn_off")) }
             }
         }
     } else {
         html! {
-            p { "Two-factor sign-in is off. With it on, signing in also asks for a code from an authenticator app." }
+            p { (tr.t("settings.security.off")) }
             form method="post" action="/settings/security/totp" {
                 (csrf_field(&s.csrf))
-                button type="submit" { "Set up two-factor sign-in" }
+                button type="submit" { (tr.t("settings.security.set_up")) }
             }
         }
     };
     Ok(view(&s, content).into_response())
-}
-
-fn check(s: &SignedIn, token: &str) -> Result<(), ApiError> {
-    if csrf::matches(&s.csrf, token) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "the form expired; reload the page and try again",
-        ))
-    }
 }
 
 pub async fn start(
@@ -95,7 +91,9 @@ pub async fn start(
     s: SignedIn,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check(&s, &f.csrf)?;
+    if !csrf_ok(&s, &f.csrf) {
+        return Ok(form_expired(&s));
+    }
     if s.user.totp_enabled() {
         return Ok(Redirect::to("/settings/security").into_response());
     }
@@ -110,7 +108,9 @@ pub async fn confirm(
     s: SignedIn,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check(&s, &f.csrf)?;
+    if !csrf_ok(&s, &f.csrf) {
+        return Ok(form_expired(&s));
+    }
     let Some(secret) = s
         .user
         .totp_secret
@@ -120,11 +120,7 @@ pub async fn confirm(
         return Ok(Redirect::to("/settings/security").into_response());
     };
     let Some(step) = totp::matched_step(&secret, &f.code, totp::now_secs()) else {
-        let page = setup_form(
-            &s,
-            &secret,
-            Some("That code is not right; check the app's clock and try again."),
-        );
+        let page = setup_form(&s, &secret, Some(s.tr.t("settings.security.wrong_code")));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let codes: Vec<String> = (0..10).map(|_| secrets::recovery_code()).collect();
@@ -138,12 +134,16 @@ pub async fn confirm(
     // Other browsers signed in without the second factor: sign them out.
     sessions::delete_others(&mut tx, s.user.id, &s.secret).await?;
     tx.commit().await?;
-    Ok(view(&s, html! {
-        p { "Two-factor sign-in is " strong { "on" } "." }
-        p { strong { "Recovery codes" } ": keep them somewhere safe. Each works once, if you lose your phone. They are shown only now." }
-        ul class="codes" data-testid="recovery-codes" { @for c in &codes { li { (c) } } }
-        p { a href="/" { "Done" } }
-    })
+    let tr = s.tr;
+    Ok(view(
+        &s,
+        html! {
+            p { (is_on(&s)) }
+            p { strong { (tr.t("settings.security.recovery_title")) } ": " (tr.t("settings.security.recovery_body")) }
+            ul class="codes" data-testid="recovery-codes" { @for c in &codes { li { (c) } } }
+            p { a href="/settings" { (tr.t("settings.done")) } }
+        },
+    )
     .into_response())
 }
 
@@ -152,11 +152,16 @@ pub async fn disable(
     s: SignedIn,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check(&s, &f.csrf)?;
+    if !csrf_ok(&s, &f.csrf) {
+        return Ok(form_expired(&s));
+    }
     if !password::verify(&f.password, &s.user.password_hash) {
         let body = view(
             &s,
-            html! { (error_box(Some("The password is not right."))) p { a href="/settings/security" { "Back" } } },
+            html! {
+                (error_box(Some(s.tr.t("settings.security.wrong_password"))))
+                p { a href="/settings/security" { (s.tr.t("common.back")) } }
+            },
         );
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     }
