@@ -65,6 +65,22 @@ pub enum BenchCommand {
         #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Campaigns: the time to plan a large audience, and the sustained send
+    /// rate with pacing off on sandbox numbers through the whole pipeline.
+    Campaign {
+        /// Recipients planned.
+        #[arg(long, default_value_t = 100_000)]
+        plan: usize,
+        /// Recipients sent to...
+        #[arg(long, default_value_t = 20_000)]
+        send: usize,
+        /// ...from this many sandbox numbers.
+        #[arg(long, default_value_t = 10)]
+        numbers: usize,
+        /// Also measure PostgreSQL (a schema is created and dropped).
+        #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// The realtime socket: server memory per idle socket (held by a child
     /// process), and fan-out latency from outbox commit to client receipt.
     Realtime {
@@ -135,6 +151,19 @@ pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
                 per_chat,
             };
             crate::bench_inbox::run(config, opts, postgres_url).await
+        }
+        BenchCommand::Campaign {
+            plan,
+            send,
+            numbers,
+            postgres_url,
+        } => {
+            let opts = crate::bench_campaign::Options {
+                plan,
+                send,
+                numbers,
+            };
+            crate::bench_campaign::run(config, opts, postgres_url).await
         }
         BenchCommand::Realtime {
             sockets,

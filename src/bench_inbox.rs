@@ -83,12 +83,32 @@ async fn backend(
     label: &str,
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
-    let dir =
-        std::env::temp_dir().join(format!("blazz-bench-inbox-{}-{label}", std::process::id()));
+    let (dir, mut config) = sandbox_config(base, "inbox", label, database_url, opts.numbers)?;
+    config.limits.api_per_minute = 1_000_000;
+    let result = phases(config, opts, label).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// A benchmark's configuration: a data directory of its own (returned, to
+/// be removed afterwards), the given database or a fresh SQLite one, local
+/// media, and the sandbox with pacing enforcement off and receipts an hour
+/// later (they would compete with what is measured). Nothing of the
+/// operator's setup (database, journal, S3) is touched.
+pub(crate) fn sandbox_config(
+    base: &Config,
+    bench: &str,
+    label: &str,
+    database_url: Option<String>,
+    numbers: usize,
+) -> anyhow::Result<(std::path::PathBuf, Config)> {
+    let dir = std::env::temp_dir().join(format!(
+        "blazz-bench-{bench}-{}-{label}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let mut config = base.clone();
-    // Nothing of the operator's setup (database, journal, S3) is touched.
     config.data_dir = dir.clone();
     config.database_url = database_url.map(crate::config::Secret::new);
     config.public_url = None;
@@ -97,15 +117,11 @@ async fn backend(
     config.sandbox.enabled = true;
     config.sandbox.journal = None;
     config.sandbox.enforce_pacing = false;
-    // Receipts an hour later: they would compete with what is measured.
     config.sandbox.delivered_after_ms = 3_600_000;
     config.sandbox.read_after_ms = 3_600_000;
     config.sessions.idle_probe_secs = 3_600;
-    config.sessions.max_per_process = config.sessions.max_per_process.max(opts.numbers);
-    config.limits.api_per_minute = 1_000_000;
-    let result = phases(config, opts, label).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    config.sessions.max_per_process = config.sessions.max_per_process.max(numbers);
+    Ok((dir, config))
 }
 
 async fn phases(config: Config, opts: &Options, label: &str) -> anyhow::Result<()> {
@@ -173,7 +189,7 @@ fn count_received(bus: &InProcessBus) -> Arc<AtomicU64> {
 }
 
 /// Creates and links `n` sandbox numbers (the phone scans the first QR).
-async fn link(
+pub(crate) async fn link(
     state: &AppState,
     net: &SandboxNetwork,
     ws: WorkspaceId,
@@ -600,6 +616,7 @@ async fn seed(
                     failed_at: None,
                     created_at: at,
                     updated_at: at,
+                    campaign_id: None,
                 };
                 messages::insert(&mut tx, &m).await?;
                 stored += 1;

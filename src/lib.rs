@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_campaign;
 pub mod bench_inbox;
 pub mod bench_realtime;
 pub mod bench_sessions;

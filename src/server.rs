@@ -45,6 +45,9 @@ impl Running {
     /// what they are doing.
     pub async fn stop(self) {
         let teardown = self.state.config.sessions.teardown_timeout_secs;
+        // Campaign runners first: they stay `running` in the store and are
+        // restored by the next start.
+        self.state.campaigns.stop_all();
         self.state.sessions.stop_all(teardown).await;
         let _ = self.shutdown.send(true);
         for t in self.tasks {

@@ -11,7 +11,7 @@ use blazz_domain::{template, AccountId, MessageId, Priority};
 use blazz_store::campaigns::recipients::{self, Recipient};
 use blazz_store::campaigns::Campaign;
 use blazz_store::contacts::Contact;
-use blazz_store::{chats, messages, now_ms};
+use blazz_store::{chats, now_ms};
 
 use crate::error::ApiError;
 use crate::inbox::body::Body;
@@ -61,10 +61,10 @@ pub async fn commit(
             request_hash: None,
             priority: Priority::Campaign,
             delay_ms: p.delay_ms,
+            campaign: Some(c.id),
             at: now_ms(),
         };
         if store_pending(&mut tx, pending).await?.is_some() {
-            messages::set_campaign(&mut tx, id, c.id).await?;
             out.push(id);
         }
     }

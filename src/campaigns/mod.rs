@@ -94,6 +94,15 @@ impl Campaigns {
         }
     }
 
+    /// Stops every runner of this process (shutting down); their campaigns
+    /// stay running in the store.
+    pub fn stop_all(&self) {
+        for (_, h) in lock(&self.runners).drain() {
+            h.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            h.wake.notify_one();
+        }
+    }
+
     /// A runner ended by itself.
     fn finished(&self, id: CampaignId, handle: &Arc<Handle>) {
         let mut runners = lock(&self.runners);

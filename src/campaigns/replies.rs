@@ -3,7 +3,7 @@
 //! to the campaign), and a contact who writes an opt-out keyword ("STOP",
 //! "BERHENTI") is opted out, so no campaign sends to them again.
 
-use blazz_domain::{ContactId, MessageId, WorkspaceId};
+use blazz_domain::{CampaignId, ContactId, MessageId, WorkspaceId};
 use blazz_store::campaigns::recipients;
 use blazz_store::{contacts, messages, outbox, Conn};
 use serde_json::json;
@@ -11,7 +11,8 @@ use serde_json::json;
 /// A reply counts for the campaign message sent in the week before it.
 const REPLY_WINDOW_MS: i64 = 7 * 86_400_000;
 
-/// Runs in the transaction that stores the inbound message.
+/// Runs in the transaction that stores the inbound message; answers the
+/// campaign it replies to, if any.
 pub async fn after_inbound(
     conn: &mut Conn,
     ws: WorkspaceId,
@@ -20,10 +21,9 @@ pub async fn after_inbound(
     text: Option<&str>,
     keywords: &[String],
     now: i64,
-) -> anyhow::Result<()> {
-    if let Some(campaign) =
-        recipients::mark_replied(conn, ws, contact, now - REPLY_WINDOW_MS, now).await?
-    {
+) -> anyhow::Result<Option<CampaignId>> {
+    let campaign = recipients::mark_replied(conn, ws, contact, now - REPLY_WINDOW_MS, now).await?;
+    if let Some(campaign) = campaign {
         messages::set_campaign(conn, message, campaign).await?;
     }
     if text.is_some_and(|t| is_opt_out(t, keywords))
@@ -37,7 +37,7 @@ pub async fn after_inbound(
         )
         .await?;
     }
-    Ok(())
+    Ok(campaign)
 }
 
 /// Whether `text` is one of the keywords, ignoring case, surrounding space

@@ -22,6 +22,9 @@ pub struct Inbound {
     pub message: InboundMessage,
     /// Where Blazz stored the message's media, if it had any.
     pub media_id: Option<String>,
+    /// The number's owner wrote it from the phone itself, to `message.from`:
+    /// stored as an outbound message marked `source: phone`.
+    pub from_phone: bool,
 }
 
 /// Stores one inbound message with its `message.received` event; false if
@@ -63,6 +66,11 @@ pub async fn record(
         None => None,
     };
     let now = now_ms();
+    let (direction, status, source) = if inbound.from_phone {
+        (Direction::Out, MessageStatus::Sent, "phone")
+    } else {
+        (Direction::In, MessageStatus::Received, "contact")
+    };
     let sent_at = if msg.timestamp_ms > 0 {
         msg.timestamp_ms
     } else {
@@ -74,7 +82,7 @@ pub async fn record(
         workspace_id: ws,
         account_id: account,
         chat_id: chat,
-        direction: Direction::In,
+        direction,
         provider_message_id: Some(msg.provider_message_id.clone()),
         kind: body.kind().into(),
         body: serde_json::to_value(&body)?,
@@ -82,9 +90,9 @@ pub async fn record(
         media_id: inbound.media_id.clone(),
         reply_to_id,
         reply_to_provider_id: msg.reply_to.clone(),
-        status: MessageStatus::Received,
+        status,
         error: None,
-        source: "contact".into(),
+        source: source.into(),
         author: None,
         idempotency_key: None,
         request_hash: None,
@@ -94,6 +102,7 @@ pub async fn record(
         failed_at: None,
         created_at: now,
         updated_at: now,
+        campaign_id: None,
     };
     if !messages::insert(conn, &m).await? {
         return Ok(false);
@@ -103,11 +112,16 @@ pub async fn record(
         chat,
         &m.id.to_string(),
         &body.preview(),
-        Direction::In,
+        direction,
         sent_at,
     )
     .await?;
-    crate::campaigns::replies::after_inbound(
+    if inbound.from_phone {
+        outbox::append(conn, Some(ws), "message.created", &MessageView::json(&m)).await?;
+        return Ok(true);
+    }
+    let mut m = m;
+    m.campaign_id = crate::campaigns::replies::after_inbound(
         conn,
         ws,
         contact_id,
@@ -116,7 +130,8 @@ pub async fn record(
         opt_out,
         now,
     )
-    .await?;
+    .await?
+    .map(|c| c.to_string());
     let mut event = MessageView::json(&m);
     event["contact"] =
         json!({"id": contact_id.to_string(), "phone": msg.from, "name": contact_name});

@@ -189,6 +189,7 @@ pub async fn accept(
         request_hash: Some(hash.clone()),
         priority,
         delay_ms: 0,
+        campaign: None,
         at: now,
     };
     let Some(m) = store_pending(&mut tx, pending).await? else {
@@ -226,6 +227,8 @@ pub struct Pending<'a> {
     pub priority: Priority,
     /// How long the send job waits first (a campaign's typing time).
     pub delay_ms: i64,
+    /// The campaign sending it.
+    pub campaign: Option<blazz_domain::CampaignId>,
     pub at: i64,
 }
 
@@ -262,6 +265,7 @@ pub async fn store_pending(
         failed_at: None,
         created_at: p.at,
         updated_at: p.at,
+        campaign_id: p.campaign.map(|c| c.to_string()),
     };
     if !messages::insert(tx, &m).await? {
         return Ok(None);

@@ -32,6 +32,8 @@ pub struct MessageView {
     pub reply_to: Option<String>,
     /// `contact`, `agent`, `api`, `campaign` or `phone`.
     pub source: String,
+    /// The campaign that sent it, or that it replies to.
+    pub campaign_id: Option<String>,
     pub author: Option<String>,
     pub idempotency_key: Option<String>,
     /// When it was sent (the provider's time for inbound messages).
@@ -56,6 +58,7 @@ impl From<&Message> for MessageView {
             provider_message_id: m.provider_message_id.clone(),
             reply_to: m.reply_to_id.clone(),
             source: m.source.clone(),
+            campaign_id: m.campaign_id.clone(),
             author: m.author.clone(),
             idempotency_key: m.idempotency_key.clone(),
             sent_at: rfc3339(m.sent_at),

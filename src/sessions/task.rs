@@ -149,7 +149,10 @@ const DATA_BATCH: usize = 256;
 /// Whether an event is inbox data (stored in batches) rather than a
 /// session change.
 fn is_data(e: &ProviderEvent) -> bool {
-    matches!(e, ProviderEvent::Message(_) | ProviderEvent::Receipt { .. })
+    matches!(
+        e,
+        ProviderEvent::Message(_) | ProviderEvent::SentFromPhone(_) | ProviderEvent::Receipt { .. }
+    )
 }
 
 /// Inbox data on its way to the store.
@@ -324,9 +327,9 @@ impl Ctx {
                 self.apply(SessionEvent::Banned, Some(&reason)).await;
                 return Next::End;
             }
-            ProviderEvent::Message(_) | ProviderEvent::Receipt { .. } => {
-                self.on_data(vec![event]).await
-            }
+            ProviderEvent::Message(_)
+            | ProviderEvent::SentFromPhone(_)
+            | ProviderEvent::Receipt { .. } => self.on_data(vec![event]).await,
             ProviderEvent::Typing { from, typing } => {
                 self.publish("account.typing", json!({"from": from, "typing": typing}))
                     .await;
@@ -410,6 +413,16 @@ impl Ctx {
                         items.push(Data::Inbound(Box::new(inbound)));
                     }
                 }
+                ProviderEvent::SentFromPhone(m) => {
+                    // Campaign sends from this number hold off while the
+                    // owner is chatting from the phone.
+                    let now = self.state.campaigns.clock.now_ms();
+                    self.state.campaigns.owner_active(self.account.id, now);
+                    if let Some(mut inbound) = self.inbound(m).await {
+                        inbound.from_phone = true;
+                        items.push(Data::Inbound(Box::new(inbound)));
+                    }
+                }
                 ProviderEvent::Receipt {
                     provider_message_id,
                     status,
@@ -464,6 +477,7 @@ impl Ctx {
             account: self.account.id,
             message: InboundMessage { from, ..m },
             media_id,
+            from_phone: false,
         })
     }
 

@@ -397,6 +397,11 @@ async fn replies_count_stop_opts_out_and_the_cooldown_skips_the_recently_message
     }
     let c = wait_campaign(&app, &t.token, &first, |c| c["stats"]["replied"] == 2).await;
     assert!(c["stats"]["read"].as_i64().unwrap() >= 2, "{c}");
+    // The reply is attributed to the campaign, as is the message it answers.
+    let (_, found) = app.get(&t.token, "/api/v1/messages?q=Thanks").await;
+    let reply = &found["data"][0];
+    assert_eq!(reply["campaign_id"], first.as_str(), "{found}");
+    assert_eq!(reply["direction"], "in");
     // The opt-out keyword opted the contact out.
     let (_, contacts) = app.get(&t.token, "/api/v1/contacts?opted_out=true").await;
     let out: Vec<&str> = contacts["data"]
@@ -422,5 +427,59 @@ async fn replies_count_stop_opts_out_and_the_cooldown_skips_the_recently_message
     let (_, c) = act(&app, &t.token, &third, "start").await;
     assert_eq!(c["stats"]["skipped"], 1, "{c}");
     wait_campaign(&app, &t.token, &third, |c| c["stats"]["sent"] == 2).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_number_whose_owner_chats_from_the_phone_holds_its_campaign_sends() {
+    let app = app().await;
+    let t = app.tenant("Shop").await;
+    let a = connected_account(&app, &t.token).await;
+    import(&app, &t.token, 0, 20, "all", 0).await;
+    // Default pacing: a send every 3-9 s, so there is time to interrupt.
+    let id = create(
+        &app,
+        &t.token,
+        json!({"name": "Paced", "text": "hello", "account_ids": [a],
+               "audience": {"tags": ["all"]}, "settings": {"typing": false}}),
+    )
+    .await;
+    act(&app, &t.token, &id, "start").await;
+    wait_campaign(&app, &t.token, &id, |c| c["stats"]["sent"] == 1).await;
+
+    // The owner answers a customer from the phone itself.
+    let (status, r) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/sandbox/accounts/{a}/phone-send"),
+            json!({"to": "+14155550199", "text": "Saya balas dari HP"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{r}");
+    let c = wait_campaign(&app, &t.token, &id, |c| {
+        c["numbers"][0]["paused_reason"] == "owner_active"
+    })
+    .await;
+    let sent = c["stats"]["sent"].as_i64().unwrap() + c["stats"]["sending"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let (_, later) = app.get(&t.token, &format!("/api/v1/campaigns/{id}")).await;
+    assert_eq!(
+        later["stats"]["sent"].as_i64().unwrap() + later["stats"]["sending"].as_i64().unwrap(),
+        sent,
+        "the campaign kept sending while the owner chatted: {later}"
+    );
+    // The owner's message is in the inbox as an outbound one from the phone.
+    let (_, chats) = app.get(&t.token, "/api/v1/chats?q=4155550199").await;
+    let chat = chats["data"][0]["id"].as_str().unwrap().to_string();
+    let (_, messages) = app
+        .get(&t.token, &format!("/api/v1/chats/{chat}/messages"))
+        .await;
+    let m = &messages["data"][0];
+    assert_eq!(
+        (m["direction"].as_str(), m["source"].as_str()),
+        (Some("out"), Some("phone")),
+        "{m}"
+    );
+    act(&app, &t.token, &id, "cancel").await;
     app.finish().await;
 }

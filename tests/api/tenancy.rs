@@ -84,6 +84,16 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "", "webhook_not_found"),
     ("POST",   "/api/v1/webhooks/{id}/replay", r#"{"since": "2020-01-01T00:00:00Z"}"#, "webhook_not_found"),
     ("POST",   "/api/v1/webhooks/{id}/test", "",                   "webhook_not_found"),
+    ("POST",   "/api/v1/sandbox/accounts/{id}/phone-send", r#"{"to": "+15550001111", "text": "hi"}"#, "account_not_found"),
+    ("GET",    "/api/v1/campaigns/{id}",    "",                    "campaign_not_found"),
+    ("PUT",    "/api/v1/campaigns/{id}",    r#"{"name": "taken", "text": "x"}"#, "campaign_not_found"),
+    ("DELETE", "/api/v1/campaigns/{id}",    "",                    "campaign_not_found"),
+    ("POST",   "/api/v1/campaigns/{id}/start", "",                 "campaign_not_found"),
+    ("POST",   "/api/v1/campaigns/{id}/pause", "",                 "campaign_not_found"),
+    ("POST",   "/api/v1/campaigns/{id}/resume", "",                "campaign_not_found"),
+    ("POST",   "/api/v1/campaigns/{id}/cancel", "",                "campaign_not_found"),
+    ("GET",    "/api/v1/campaigns/{id}/recipients", "",            "campaign_not_found"),
+    ("GET",    "/api/v1/campaigns/{id}/recipients.csv", "",        "campaign_not_found"),
 ];
 
 /// One row of the walk, ready to send.
@@ -130,6 +140,8 @@ struct Holdings {
     message: String,
     /// A webhook endpoint (on a public address; nothing is sent here).
     webhook: String,
+    /// A draft campaign from the number.
+    campaign: String,
 }
 
 impl Holdings {
@@ -155,6 +167,7 @@ impl Holdings {
             "chats" => vec![self.chat.clone()],
             "messages" => vec![self.message.clone()],
             "webhooks" => vec![self.webhook.clone()],
+            "campaigns" => vec![self.campaign.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -192,6 +205,7 @@ impl Holdings {
             self.chat.clone(),
             self.message.clone(),
             self.webhook.clone(),
+            self.campaign.clone(),
         ]
     }
 }
@@ -362,7 +376,16 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
         json!({"url": format!("https://93.184.216.34/hooks/{lower}"), "description": name}),
     )
     .await;
+    let campaign = create(
+        app,
+        &tenant.token,
+        "/api/v1/campaigns",
+        json!({"name": format!("{name} promo"), "text": "hi", "account_ids": [account],
+               "audience": {"tags": ["vip"]}}),
+    )
+    .await;
     Holdings {
+        campaign: campaign["id"].as_str().unwrap().to_string(),
         webhook: webhook["id"].as_str().unwrap().to_string(),
         chat,
         message: message["id"].as_str().unwrap().to_string(),
@@ -401,6 +424,7 @@ async fn snapshot(app: &TestApp, a: &Holdings) -> Vec<(u16, Value)> {
         "/api/v1/canned-replies",
         "/api/v1/chats",
         "/api/v1/webhooks",
+        "/api/v1/campaigns",
     ] {
         let (status, mut body) = app.get(token, path).await;
         if path == "/api/v1/tokens" {
@@ -581,6 +605,7 @@ async fn another_tenants_lists_never_show_a_trace_of_this_one() {
         "/api/v1/messages?q=Alpha",
         "/api/v1/messages?q=asks",
         "/api/v1/webhooks",
+        "/api/v1/campaigns",
     ] {
         let (status, body) = app.get(&b.tenant.token, path).await;
         assert_eq!(status, 200, "{path}: {body}");

@@ -88,6 +88,9 @@ pub enum ProviderEvent {
         reason: String,
     },
     Message(InboundMessage),
+    /// The number's owner wrote from the phone itself (another device of
+    /// the account); `from` is the contact written to.
+    SentFromPhone(InboundMessage),
     /// A status for a message we sent.
     Receipt {
         provider_message_id: String,

@@ -221,6 +221,18 @@ impl SandboxNetwork {
         Ok(())
     }
 
+    /// The number's owner writes to `message.from` from the phone itself.
+    pub fn sent_from_phone(
+        &self,
+        account: &str,
+        message: InboundMessage,
+    ) -> Result<(), SandboxError> {
+        self.control(
+            account,
+            Control::event(ProviderEvent::SentFromPhone(message)),
+        )
+    }
+
     pub fn typing(&self, account: &str, from: &str, typing: bool) -> Result<(), SandboxError> {
         let e = ProviderEvent::Typing {
             from: from.to_string(),

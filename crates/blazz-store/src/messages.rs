@@ -34,6 +34,8 @@ pub struct Message {
     pub failed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The campaign that sent it, or that it replies to.
+    pub campaign_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,12 +65,13 @@ struct Row {
     failed_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    campaign_id: Option<String>,
 }
 
 const COLUMNS: &str = "m.seq, m.id, m.workspace_id, m.account_id, m.chat_id, m.direction, \
     m.provider_message_id, m.kind, m.body, m.text, m.media_id, m.reply_to_id, m.reply_to_provider_id, \
     m.status, m.error, m.source, m.author, m.idempotency_key, m.request_hash, m.sent_at, \
-    m.delivered_at, m.read_at, m.failed_at, m.created_at, m.updated_at";
+    m.delivered_at, m.read_at, m.failed_at, m.created_at, m.updated_at, m.campaign_id";
 
 impl TryFrom<Row> for Message {
     type Error = anyhow::Error;
@@ -102,6 +105,7 @@ impl TryFrom<Row> for Message {
             failed_at: r.failed_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            campaign_id: r.campaign_id,
         })
     }
 }
@@ -116,8 +120,8 @@ pub async fn insert(conn: &mut Conn, m: &Message) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO messages (id, workspace_id, account_id, chat_id, direction, provider_message_id, kind, body, \
          text, media_id, reply_to_id, reply_to_provider_id, status, error, source, author, idempotency_key, \
-         request_hash, sent_at, delivered_at, read_at, failed_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+         request_hash, sent_at, delivered_at, read_at, failed_at, created_at, updated_at, campaign_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
          ON CONFLICT DO NOTHING",
     )
     .bind(m.id.to_string())
@@ -144,6 +148,7 @@ pub async fn insert(conn: &mut Conn, m: &Message) -> sqlx::Result<bool> {
     .bind(m.failed_at)
     .bind(m.created_at)
     .bind(m.updated_at)
+    .bind(m.campaign_id.clone())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

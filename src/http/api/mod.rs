@@ -177,6 +177,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(realtime::rotate))
         .routes(routes!(sandbox::scan))
         .routes(routes!(sandbox::inbound))
+        .routes(routes!(sandbox::phone_send))
         .routes(routes!(sandbox::typing, sandbox::sends::typing_sent))
         .routes(routes!(sandbox::disconnect))
         .routes(routes!(sandbox::silence))

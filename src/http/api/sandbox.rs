@@ -206,6 +206,45 @@ pub async fn inbound(
     Ok(StatusCode::ACCEPTED)
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneSend {
+    /// The contact the owner writes to (E.164).
+    pub to: String,
+    pub text: String,
+}
+
+/// The number's owner writes to a contact from the phone itself: Blazz
+/// stores it as an outbound message (`source: phone`), and campaign sends
+/// from the number pause for a few minutes.
+#[utoipa::path(post, path = "/sandbox/accounts/{id}/phone-send", tag = "sandbox", params(("id" = String, Path)),
+    request_body = PhoneSend,
+    responses((status = 202), (status = 404, body = crate::http::api::ErrorBody),
+              (status = 409, body = crate::http::api::ErrorBody), (status = 422, body = crate::http::api::ErrorBody)))]
+pub async fn phone_send(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(b): Json<PhoneSend>,
+) -> ApiResult<StatusCode> {
+    let net = network(&state, &caller, id).await?;
+    check_phone("to", &b.to)?;
+    if b.text.trim().is_empty() {
+        return Err(ApiError::invalid("invalid_body", "write a message"));
+    }
+    let message = InboundMessage {
+        provider_message_id: format!("SBXME{}", uuid::Uuid::now_v7().simple()),
+        from: b.to,
+        push_name: None,
+        body: MessageBody::Text { text: b.text },
+        reply_to: None,
+        timestamp_ms: blazz_store::now_ms(),
+        media: None,
+    };
+    net.sent_from_phone(&id.to_string(), message)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
 /// A customer starts or stops typing.
 #[utoipa::path(post, path = "/sandbox/accounts/{id}/typing", tag = "sandbox", params(("id" = String, Path)),
     request_body = Typing, responses((status = 202), (status = 409, body = crate::http::api::ErrorBody)))]

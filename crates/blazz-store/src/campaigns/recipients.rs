@@ -256,43 +256,36 @@ pub async fn skip_all_queued(
     Ok(done.rows_affected())
 }
 
-/// Moves the recipient sent `message` (if any) to `next`, forward only;
-/// returns its campaign when it moved.
+/// Moves the recipient sent `message` (if any) to `next`, forward only
+/// (one statement: only from the statuses that may become `next`); true
+/// if it moved.
 pub async fn follow_message(
     conn: &mut Conn,
     message: MessageId,
     next: RecipientStatus,
     reason: Option<&str>,
     now: i64,
-) -> anyhow::Result<Option<CampaignId>> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT campaign_id, contact_id, status FROM campaign_recipients WHERE message_id = $1",
-    )
-    .bind(message.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((campaign, contact, status)) = row else {
-        return Ok(None);
-    };
-    let current: RecipientStatus = status.parse().map_err(anyhow::Error::msg)?;
-    if !current.can_become(next) {
-        return Ok(None);
+) -> anyhow::Result<bool> {
+    let from: Vec<String> = RecipientStatus::ALL
+        .into_iter()
+        .filter(|s| s.can_become(next))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    if from.is_empty() {
+        return Ok(false);
     }
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE campaign_recipients SET status = $1, reason = COALESCE($2, reason), updated_at = $3 \
-         WHERE campaign_id = $4 AND contact_id = $5 AND status = $6",
-    )
+         WHERE message_id = $4 AND status IN ({})",
+        from.join(", ")
+    ))
     .bind(next.as_str())
     .bind(reason)
     .bind(now)
-    .bind(&campaign)
-    .bind(&contact)
-    .bind(current.as_str())
+    .bind(message.to_string())
     .execute(conn)
     .await?;
-    (done.rows_affected() == 1)
-        .then(|| parse_id(&campaign))
-        .transpose()
+    Ok(done.rows_affected() > 0)
 }
 
 /// The contact wrote back: their latest campaign message sent after
