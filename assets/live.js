@@ -198,17 +198,23 @@
   // their [data-async-result]; the page changes through live events. A
   // redirect is success; a refusal is the API's JSON error or the page's
   // own error box. data-reset clears the form (and [data-clear-on-sent]).
+  // What the script says itself comes from the page's catalogue.
+  var said = {};
+  try { said = JSON.parse(meta('blazz-script-text') || '{}'); } catch (e) { /* none */ }
+  function say(key, status) {
+    return (said[key] || key).replace('{status}', String(status));
+  }
   function refusal(r) {
     var type = r.headers.get('content-type') || '';
     if (type.indexOf('text/html') === 0) {
       return r.text().then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
         var e = doc.querySelector('[role=alert]') || doc.querySelector('main p');
-        return e ? e.textContent : 'Failed (' + r.status + ').';
+        return e ? e.textContent : say('failed', r.status);
       });
     }
     return r.json().then(function (b) { return b.error && b.error.message; },
-      function () { return 'Failed (' + r.status + ').'; });
+      function () { return say('failed', r.status); });
   }
   document.addEventListener('submit', function (e) {
     var form = e.target;
@@ -231,13 +237,13 @@
           var gone = form.querySelectorAll('[data-clear-on-sent]');
           for (var i = 0; i < gone.length; i++) gone[i].parentNode.removeChild(gone[i]);
         }
-        return form.getAttribute('data-done') || 'Done.';
+        return form.getAttribute('data-done') || say('done');
       }
       return refusal(r);
     }).then(function (text) {
       if (out) out.textContent = text || '';
     }).catch(function () {
-      if (out) out.textContent = 'Blazz could not be reached.';
+      if (out) out.textContent = say('unreachable');
     }).then(function () {
       if (button) button.disabled = false;
     });

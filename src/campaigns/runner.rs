@@ -147,6 +147,8 @@ impl Run {
         let now = clock.now_ms();
         let mut picks = Vec::new();
         let mut opens_at: Option<i64> = None;
+        // Whether a recipient waits for a number (rather than for a window).
+        let mut paced = false;
         {
             let mut pacers = state.campaigns.pacers();
             while picks.len() < BATCH {
@@ -163,6 +165,7 @@ impl Run {
                     open.get(&a).copied().unwrap_or(false)
                         && pacers.get(&a).is_some_and(|p| p.ready(now))
                 }) else {
+                    paced = true;
                     break;
                 };
                 if let Some(p) = pacers.get_mut(&account) {
@@ -187,7 +190,7 @@ impl Run {
             }
         }
         if picks.is_empty() {
-            self.wait(state, handle, now, opens_at).await;
+            self.wait(state, handle, now, paced, opens_at).await;
             return Ok(true);
         }
         for p in picks.iter().filter(|p| p.delay_ms > 0) {
@@ -328,7 +331,7 @@ impl Run {
         let (ws, id) = (self.campaign.workspace_id, self.campaign.id);
         if let Some(at) = self.deferred {
             let now = state.campaigns.clock.now_ms();
-            self.wait(state, handle, now, Some(at)).await;
+            self.wait(state, handle, now, false, Some(at)).await;
             return Ok(true);
         }
         let mut conn = state.db.pool.acquire().await?;
@@ -366,11 +369,21 @@ impl Run {
         Ok(false)
     }
 
-    /// Waits until a number may send again (or a window opens), at most a
-    /// refresh interval of real time; woken early by a pause or cancel.
-    async fn wait(&self, state: &AppState, handle: &Handle, now: i64, opens_at: Option<i64>) {
+    /// Waits until a number may send again (when `paced`: a recipient waits
+    /// for one) or a window opens, at most a refresh interval of real time;
+    /// woken early by a pause or cancel.
+    async fn wait(
+        &self,
+        state: &AppState,
+        handle: &Handle,
+        now: i64,
+        paced: bool,
+        opens_at: Option<i64>,
+    ) {
         let clock = state.campaigns.clock.clone();
-        let next_send = {
+        let next_send = if !paced {
+            None
+        } else {
             let pacers = state.campaigns.pacers();
             self.numbers
                 .iter()

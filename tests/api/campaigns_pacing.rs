@@ -125,3 +125,93 @@ async fn default_pacing_bans_no_number_and_no_pacing_gets_one_banned() {
     assert_eq!(status, 200);
     app.finish().await;
 }
+
+/// A scheduled campaign starts at its time, and a sending window keeps
+/// every message inside the recipient's local hours: on the simulated
+/// clock, the runner waits for the window to open instead of sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_campaign_starts_on_time_and_sends_only_inside_its_window() {
+    let app = TestApp::spawn_with(
+        |c| {
+            c.campaigns.simulated_clock = true;
+            c.sandbox.enforce_pacing = true;
+        },
+        Registry::builtin(),
+    )
+    .await;
+    let t = app.tenant("Toko").await;
+    let number = connected_account(&app, &t.token).await;
+    import(&app, &t.token, 0, 30, "everyone", 0).await;
+    let clock = app.state().campaigns.clock.clone();
+    let now = clock.now_ms();
+    let jakarta: chrono_tz::Tz = "Asia/Jakarta".parse().unwrap();
+    let local = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .with_timezone(&jakarta)
+    };
+    // A window that is closed now: it opens two hours from now, local time,
+    // and lasts an hour.
+    let opens = local(now + 2 * 3_600_000);
+    let window = json!({"start": opens.format("%H:00").to_string(),
+                        "end": (opens + chrono::Duration::hours(1)).format("%H:00").to_string()});
+    // Scheduled a minute ahead of the simulated clock.
+    let start_at = chrono::DateTime::from_timestamp_millis(now + 60_000)
+        .unwrap()
+        .to_rfc3339();
+    let (status, c) = app
+        .post(
+            &t.token,
+            "/api/v1/campaigns",
+            json!({"name": "Window", "text": "Selamat pagi {{contact.name}}",
+                   "account_ids": [number], "audience": {"tags": ["everyone"]}, "start_at": start_at,
+                   "settings": {"typing": false, "time_zone": "Asia/Jakarta", "window": window}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (status, c) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/campaigns/{id}/start"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, c["status"].as_str()),
+        (200, Some("scheduled")),
+        "{c}"
+    );
+    // Not due yet: the scheduler leaves it be.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let (_, c) = app.get(&t.token, &format!("/api/v1/campaigns/{id}")).await;
+    assert_eq!(c["status"], "scheduled");
+    clock.sleep_until(now + 61_000).await;
+    let done = wait_campaign(&app, &t.token, &id, |c| c["status"] == "completed").await;
+    assert_eq!(done["stats"]["sent"], 30, "{done}");
+    let (_, recipients) = app
+        .get(
+            &t.token,
+            &format!("/api/v1/campaigns/{id}/recipients?limit=100"),
+        )
+        .await;
+    let (start, end) = (
+        window["start"].as_str().unwrap().to_string(),
+        window["end"].as_str().unwrap().to_string(),
+    );
+    for r in recipients["data"].as_array().unwrap() {
+        let at = chrono::DateTime::parse_from_rfc3339(r["sent_at"].as_str().unwrap()).unwrap();
+        let hhmm = at.with_timezone(&jakarta).format("%H:%M").to_string();
+        let inside = if start < end {
+            hhmm >= start && hhmm < end
+        } else {
+            hhmm >= start || hhmm < end
+        };
+        assert!(inside, "sent at {hhmm} Jakarta time, outside {start}-{end}");
+        assert!(
+            at.timestamp_millis() >= now + 60_000,
+            "sent before its start"
+        );
+    }
+    app.finish().await;
+}

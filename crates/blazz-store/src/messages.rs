@@ -472,18 +472,6 @@ pub async fn count_by_status(
     .await?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::fts5_query;
-
-    #[test]
-    fn search_words_cannot_inject_fts5_syntax() {
-        assert_eq!(fts5_query("order 42"), "\"order\" \"42\"");
-        assert_eq!(fts5_query("a\"b OR c*"), "\"a\"\"b\" \"OR\" \"c*\"");
-        assert_eq!(fts5_query("   "), "");
-    }
-}
-
 /// Attributes a message to a campaign: one it sent, or a reply to one.
 pub async fn set_campaign(
     conn: &mut Conn,
@@ -505,4 +493,16 @@ pub async fn is_pending(conn: &mut Conn, id: MessageId) -> anyhow::Result<bool> 
         .fetch_optional(conn)
         .await?;
     Ok(row.is_some_and(|(s,)| s == MessageStatus::Pending.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts5_query;
+
+    #[test]
+    fn search_words_cannot_inject_fts5_syntax() {
+        assert_eq!(fts5_query("order 42"), "\"order\" \"42\"");
+        assert_eq!(fts5_query("a\"b OR c*"), "\"a\"\"b\" \"OR\" \"c*\"");
+        assert_eq!(fts5_query("   "), "");
+    }
 }

@@ -90,6 +90,7 @@ pub fn live_page(
                     meta name="blazz-realtime-key" content=(live.key);
                     meta name="blazz-channels" content=(live.channels.join(" "));
                     meta name="blazz-status-labels" content=(status_labels_json(tr));
+                    meta name="blazz-script-text" content=(script_text_json(tr));
                     script src=(live_js_path()) defer {}
                 }
             }
@@ -136,6 +137,16 @@ pub fn role_label(tr: Tr, role: blazz_domain::Role) -> &'static str {
 /// How a number's session state reads on a page.
 pub fn status_label(tr: Tr, status: blazz_domain::SessionState) -> &'static str {
     tr.t(&format!("status.{}", status.as_str()))
+}
+
+/// What the live script says in its own words.
+fn script_text_json(tr: Tr) -> String {
+    serde_json::json!({
+        "done": tr.t("live.done"),
+        "failed": tr.f("live.failed", &[("status", &"{status}")]),
+        "unreachable": tr.t("live.unreachable"),
+    })
+    .to_string()
 }
 
 fn status_labels_json(tr: Tr) -> String {
