@@ -192,6 +192,7 @@ pub struct Receipt {
 /// Applies a receipt if it moves its message forward; a receipt for a
 /// message not known by that id yet is kept and applied when it is.
 pub async fn apply_receipt(conn: &mut Conn, r: &Receipt) -> anyhow::Result<()> {
+    messages::lock_network_id(conn, r.account, &r.provider_message_id).await?;
     match messages::by_provider_id(conn, r.account, &r.provider_message_id).await? {
         Some(m) => advance(conn, r.workspace, m.id, r.status, r.at, r.error.as_deref()).await,
         None => {
@@ -263,6 +264,7 @@ pub async fn sent(
     m: &Message,
     provider_message_id: &str,
 ) -> anyhow::Result<()> {
+    messages::lock_network_id(conn, m.account_id, provider_message_id).await?;
     if !messages::mark_sent(conn, m.id, provider_message_id).await? {
         return Ok(());
     }

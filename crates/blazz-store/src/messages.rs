@@ -495,6 +495,25 @@ pub async fn is_pending(conn: &mut Conn, id: MessageId) -> anyhow::Result<bool> 
     Ok(row.is_some_and(|(s,)| s == MessageStatus::Pending.as_str()))
 }
 
+/// Serialises the transactions that touch one network message id of a
+/// number: marking it sent (and taking the receipts that came first) and
+/// applying a receipt (or keeping it for later). Without this, on
+/// PostgreSQL a receipt kept while the message was being marked sent
+/// could be missed by both. SQLite's writes are serial already.
+pub async fn lock_network_id(
+    conn: &mut Conn,
+    account: AccountId,
+    provider_message_id: &str,
+) -> anyhow::Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{account}:{provider_message_id}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::fts5_query;
