@@ -406,11 +406,19 @@ async fn send_one(state: &AppState, ws: WorkspaceId, m: &Message) -> Result<(), 
     };
     match state.sessions.send(m.account_id, outbound).await {
         Ok(sent) => {
-            let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
-            inbound::sent(&mut tx, ws, m, &sent.provider_message_id).await?;
-            tx.commit().await.map_err(anyhow::Error::from)?;
-            state.committed();
-            Ok(())
+            // Recorded in the session writer's group commit with the other
+            // sends and receipts of the moment. If it fails, the job runs
+            // again: the same id is the same message to the network.
+            let write = crate::sessions::writer::Write::Sent {
+                workspace: ws,
+                message: Box::new(m.clone()),
+                provider_message_id: sent.provider_message_id,
+            };
+            if state.sessions.write(write).await {
+                Ok(())
+            } else {
+                Err(JobError::Transient("could not record the send".into()))
+            }
         }
         Err(EngineError::Provider(
             ProviderError::Permanent(why) | ProviderError::LoggedOut(why),

@@ -4,7 +4,7 @@
 
 mod credentials;
 mod task;
-mod writer;
+pub(crate) mod writer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -34,6 +34,13 @@ pub(crate) enum Write {
     Inbound(crate::inbox::inbound::Inbound),
     /// A status of a message this number sent.
     Receipt(crate::inbox::inbound::Receipt),
+    /// The network took a message under this id (send jobs commit these
+    /// together, rather than one transaction each).
+    Sent {
+        workspace: WorkspaceId,
+        message: Box<blazz_store::messages::Message>,
+        provider_message_id: String,
+    },
     /// An event only (QR code rotated, typing...).
     Event {
         workspace: WorkspaceId,
@@ -105,6 +112,14 @@ async fn commit(state: &AppState, batch: &[(Write, oneshot::Sender<bool>)]) -> a
             }
             Write::Receipt(receipt) => {
                 crate::inbox::inbound::apply_receipt(&mut tx, receipt).await?;
+            }
+            Write::Sent {
+                workspace,
+                message,
+                provider_message_id,
+            } => {
+                crate::inbox::inbound::sent(&mut tx, *workspace, message, provider_message_id)
+                    .await?;
             }
             Write::Event {
                 workspace,
