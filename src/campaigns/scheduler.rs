@@ -16,17 +16,20 @@ use super::stats::{self, Stats};
 use crate::state::AppState;
 
 const TICK: Duration = Duration::from_secs(1);
-/// How long a finished campaign's statistics are still followed.
-const FOLLOW_AFTER_MS: i64 = 24 * 3_600_000;
+/// How long a finished campaign's statistics are still followed (late
+/// receipts and replies), and every how many ticks.
+const FOLLOW_AFTER_MS: i64 = 3_600_000;
+const FOLLOW_EVERY: u64 = 10;
+const FOLLOW_CLOSELY_MS: i64 = 120_000;
 
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut last: HashMap<CampaignId, Stats> = HashMap::new();
-    let mut first = true;
+    let mut ticks: u64 = 0;
     loop {
-        if let Err(e) = tick(&state, first, &mut last).await {
+        if let Err(e) = tick(&state, ticks, &mut last).await {
             tracing::warn!(error = %format!("{e:#}"), "campaign scheduler");
         }
-        first = false;
+        ticks += 1;
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}
             _ = shutdown.wait_for(|s| *s) => return,
@@ -36,15 +39,22 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 async fn tick(
     state: &AppState,
-    restore: bool,
+    ticks: u64,
     last: &mut HashMap<CampaignId, Stats>,
 ) -> anyhow::Result<()> {
+    let restore = ticks == 0;
     let now = state.campaigns.clock.now_ms();
     let mut conn = state.db.pool.acquire().await?;
     let running = store::in_status(&mut conn, CampaignStatus::Running).await?;
     let scheduled = store::in_status(&mut conn, CampaignStatus::Scheduled).await?;
-    let finished =
-        store::finished_since(&mut conn, blazz_store::now_ms() - FOLLOW_AFTER_MS).await?;
+    // The last couple of minutes' campaigns every tick (the last receipts
+    // come soon after the last sends), the last hour's every few.
+    let follow = if ticks.is_multiple_of(FOLLOW_EVERY) {
+        FOLLOW_AFTER_MS
+    } else {
+        FOLLOW_CLOSELY_MS
+    };
+    let finished = store::finished_since(&mut conn, blazz_store::now_ms() - follow).await?;
     drop(conn);
     if restore {
         for (ws, id, _) in &running {
