@@ -203,6 +203,9 @@ impl Run {
             Ok(sent) => {
                 if clock.is_simulated() {
                     settle_before_time_moves(state, &sent).await?;
+                    // Hours pass between two refreshes of real time: look
+                    // at the numbers' health after every batch instead.
+                    self.refreshed = None;
                 }
                 Ok(true)
             }

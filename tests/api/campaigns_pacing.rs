@@ -215,3 +215,70 @@ async fn a_scheduled_campaign_starts_on_time_and_sends_only_inside_its_window() 
     }
     app.finish().await;
 }
+
+/// The closed loop: a number whose campaign sends keep failing stops
+/// sending for the campaign, with the reason shown, and the other number
+/// takes its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_whose_sends_keep_failing_is_paused_and_the_other_takes_over() {
+    let app = TestApp::spawn_with(
+        |c| {
+            c.campaigns.simulated_clock = true;
+            c.sandbox.enforce_pacing = true;
+        },
+        Registry::builtin(),
+    )
+    .await;
+    let t = app.tenant("Toko").await;
+    let failing = connected_account(&app, &t.token).await;
+    let healthy = connected_account(&app, &t.token).await;
+    import(&app, &t.token, 0, 60, "everyone", 0).await;
+    // The failing number's next ten sends are refused for good.
+    let (status, r) = app
+        .post(
+            &t.token,
+            &format!("/api/v1/sandbox/accounts/{failing}/send-failures"),
+            json!({"count": 10, "kind": "permanent", "reason": "recipient blocked this number"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{r}");
+    let (_, c) = app
+        .post(
+            &t.token,
+            "/api/v1/campaigns",
+            json!({"name": "Loop", "text": "Halo", "account_ids": [failing, healthy],
+                   "audience": {"tags": ["everyone"]}, "settings": {"typing": false}}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap().to_string();
+    app.post(
+        &t.token,
+        &format!("/api/v1/campaigns/{id}/start"),
+        json!({}),
+    )
+    .await;
+    let done = wait_campaign(&app, &t.token, &id, |c| c["status"] == "completed").await;
+    let stats = &done["stats"];
+    assert_eq!(stats["failed"], 10, "{done}");
+    assert_eq!(stats["sent"], 50, "{done}");
+    let bad = &stats["by_number"][&failing];
+    let attempts = bad["sent"].as_i64().unwrap() + bad["failed"].as_i64().unwrap();
+    // Blocked sends count from the twentieth attempt on (5% allowed).
+    assert!(
+        (20..=22).contains(&attempts),
+        "{attempts} attempts from the failing number: {done}"
+    );
+    assert_eq!(
+        stats["by_number"][&healthy]["sent"].as_i64().unwrap(),
+        60 - attempts
+    );
+    let reason = done["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["account_id"] == failing.as_str())
+        .unwrap()["paused_reason"]
+        .clone();
+    assert_eq!(reason, "too_many_blocks", "{done}");
+    app.finish().await;
+}
