@@ -59,9 +59,14 @@ impl Ctx {
     }
 }
 
+/// Whether a posted form carries the session's token.
+pub fn csrf_ok(s: &SignedIn, token: &str) -> bool {
+    csrf::matches(&s.csrf, token)
+}
+
 /// Refuses a form without the session's token.
 pub fn check_csrf(s: &SignedIn, token: &str) -> Result<(), ApiError> {
-    if csrf::matches(&s.csrf, token) {
+    if csrf_ok(s, token) {
         Ok(())
     } else {
         Err(ApiError::forbidden(s.tr.t("common.form_expired")))

@@ -125,6 +125,14 @@ pub fn error_text(tr: Tr, e: &crate::error::ApiError) -> String {
         .unwrap_or_else(|| e.to_string())
 }
 
+/// The same, with an area's own wording first (`{area}.errors.{code}`)
+/// for the codes only its pages meet.
+pub fn error_text_in(tr: Tr, area: &str, e: &crate::error::ApiError) -> String {
+    tr.get(&format!("{area}.errors.{}", e.code()))
+        .map(str::to_string)
+        .unwrap_or_else(|| error_text(tr, e))
+}
+
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }

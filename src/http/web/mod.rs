@@ -12,6 +12,7 @@ mod inbox;
 mod invite;
 mod layout;
 mod login;
+mod notice;
 mod numbers;
 mod session;
 mod settings;

@@ -25,8 +25,8 @@ use blazz_domain::CampaignId;
 use maud::html;
 
 use super::ctx::{check_csrf, Ctx};
-use super::home::nav;
-use super::layout::{error_text, page};
+use super::layout::error_text_in;
+use super::notice::Back;
 use super::SignedIn;
 use crate::error::ApiError;
 use crate::i18n::Tr;
@@ -62,13 +62,11 @@ fn no_workspace() -> Response {
 
 /// A page that says what went wrong and where to go next.
 fn notice(s: &SignedIn, status: StatusCode, title: &str, text: &str) -> Response {
-    let body = html! {
-        div class="card" {
-            h1 { (title) }
-            p { (text) " " a href="/campaigns" { (s.tr.t("campaigns.back")) } }
-        }
+    let back = Back {
+        href: "/campaigns",
+        label: s.tr.t("campaigns.back"),
     };
-    (status, page(s.tr, title, Some(nav(s)), body)).into_response()
+    super::notice::notice(s, status, title, text, back, html! {})
 }
 
 /// Another workspace's campaign, or none: the same page.
@@ -109,9 +107,7 @@ fn refused(s: &SignedIn, e: ApiError) -> Response {
 /// What a page says about a refusal: the campaigns' own wording for the
 /// codes only these pages meet, else the shared one.
 fn explain(tr: Tr, e: &ApiError) -> String {
-    tr.get(&format!("campaigns.errors.{}", e.code()))
-        .map(str::to_string)
-        .unwrap_or_else(|| error_text(tr, e))
+    error_text_in(tr, "campaigns", e)
 }
 
 /// How a campaign's status reads.

@@ -23,11 +23,10 @@ use axum::Router;
 use blazz_domain::ContactId;
 use maud::html;
 
-use super::ctx::Ctx;
-use super::home::nav;
-use super::layout::page;
+use super::ctx::{csrf_ok, Ctx};
+use super::notice::Back;
 use super::SignedIn;
-use crate::auth::{csrf, Caller};
+use crate::auth::Caller;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -62,20 +61,13 @@ fn contact_id(raw: &str) -> Option<ContactId> {
     raw.parse().ok()
 }
 
-/// Whether a posted form carries the session's token.
-fn csrf_ok(s: &SignedIn, token: &str) -> bool {
-    csrf::matches(&s.csrf, token)
-}
-
 /// A page that says what went wrong and where to go next.
 fn notice(s: &SignedIn, status: StatusCode, title: &str, text: &str) -> Response {
-    let body = html! {
-        div class="card" {
-            h1 { (title) }
-            p { (text) " " a href="/contacts" { (s.tr.t("contacts.back_to_list")) } }
-        }
+    let back = Back {
+        href: "/contacts",
+        label: s.tr.t("contacts.back_to_list"),
     };
-    (status, page(s.tr, title, Some(nav(s)), body)).into_response()
+    super::notice::notice(s, status, title, text, back, html! {})
 }
 
 /// Another workspace's contact, or none: the same page.

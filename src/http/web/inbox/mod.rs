@@ -14,14 +14,12 @@ mod list;
 mod panel;
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
 use super::ctx::{check_csrf, Ctx};
-use super::home::nav;
-use super::layout::page;
 use super::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -44,23 +42,19 @@ pub fn router() -> Router<AppState> {
 /// Another workspace's chat, or none: the same page.
 fn not_found(s: &SignedIn) -> Response {
     let tr = s.tr;
-    let body = html! {
-        div class="card" {
-            h1 { (tr.t("common.not_found")) }
-            p { (tr.t("inbox.not_found")) " " a href="/inbox" { (tr.t("inbox.back")) } }
-        }
+    let back = super::notice::Back {
+        href: "/inbox",
+        label: tr.t("inbox.back"),
     };
-    let title = tr.t("common.not_found");
-    (StatusCode::NOT_FOUND, page(tr, title, Some(nav(s)), body)).into_response()
+    let (title, text) = (tr.t("common.not_found"), tr.t("inbox.not_found"));
+    super::notice::notice(s, StatusCode::NOT_FOUND, title, text, back, html! {})
 }
 
 /// What went wrong, in the member's language when the catalogue knows the
 /// error's code (`inbox.errors.{code}`, then `errors.{code}`), else the
 /// API's own message.
 fn explain(s: &SignedIn, e: &ApiError) -> String {
-    s.tr.get(&format!("inbox.errors.{}", e.code()))
-        .map(str::to_string)
-        .unwrap_or_else(|| super::layout::error_text(s.tr, e))
+    super::layout::error_text_in(s.tr, "inbox", e)
 }
 
 /// Errors a member can act on: shown on the page rather than as JSON.

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::events;
 use crate::http::extract::Path;
 use crate::http::web::home::nav;
-use crate::http::web::layout::{csrf_field, error_box, live_page, page, qr_svg, status_label};
+use crate::http::web::layout::{csrf_field, error_box, live_page, qr_svg, status_label};
 use crate::http::web::SignedIn;
 use crate::services::numbers;
 use crate::state::AppState;
@@ -203,17 +203,12 @@ pub async fn render(
 
 /// Another workspace's number, or none: the same page.
 pub fn not_found(s: &SignedIn) -> Response {
-    let body = html! {
-        div class="card" {
-            h1 { (s.tr.t("common.not_found")) }
-            p { (s.tr.t("numbers.not_found")) " " a href="/numbers" { (s.tr.t("numbers.see_all")) } }
-        }
+    let back = crate::http::web::notice::Back {
+        href: "/numbers",
+        label: s.tr.t("numbers.see_all"),
     };
-    (
-        StatusCode::NOT_FOUND,
-        page(s.tr, s.tr.t("common.not_found"), Some(nav(s)), body),
-    )
-        .into_response()
+    let (title, text) = (s.tr.t("common.not_found"), s.tr.t("numbers.not_found"));
+    crate::http::web::notice::notice(s, StatusCode::NOT_FOUND, title, text, back, html! {})
 }
 
 pub async fn show(

@@ -22,10 +22,12 @@ use blazz_store::audit::Actor;
 use blazz_store::workspaces::Workspace;
 use maud::{html, Markup};
 
+use super::ctx::csrf_ok;
 use super::home::nav;
 use super::layout::{error_text, page};
+use super::notice::Back;
 use super::SignedIn;
-use crate::auth::{csrf, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -199,14 +201,11 @@ fn shell(s: &SignedIn, active: Section, body: Markup) -> Markup {
 
 /// A page that only says why it cannot be shown.
 fn message_page(s: &SignedIn, status: StatusCode, title: &str, text: &str) -> Response {
-    let body = html! {
-        (subnav(s, None))
-        div class="card" role="alert" {
-            h1 { (title) }
-            p { (text) " " a href="/settings" { (s.tr.t("settings.back_to_settings")) } }
-        }
+    let back = Back {
+        href: "/settings",
+        label: s.tr.t("settings.back_to_settings"),
     };
-    (status, page(s.tr, title, Some(nav(s)), body)).into_response()
+    super::notice::notice(s, status, title, text, back, subnav(s, None))
 }
 
 /// Another workspace's item, or none: the same page.
@@ -227,11 +226,6 @@ fn forbidden(s: &SignedIn) -> Response {
         s.tr.t("settings.forbidden"),
         s.tr.t("settings.forbidden_body"),
     )
-}
-
-/// Whether a form carries the session's token.
-fn csrf_ok(s: &SignedIn, token: &str) -> bool {
-    csrf::matches(&s.csrf, token)
 }
 
 /// The answer to a form without the session's token.
