@@ -151,7 +151,10 @@ const DATA_BATCH: usize = 256;
 fn is_data(e: &ProviderEvent) -> bool {
     matches!(
         e,
-        ProviderEvent::Message(_) | ProviderEvent::SentFromPhone(_) | ProviderEvent::Receipt { .. }
+        ProviderEvent::Message(_)
+            | ProviderEvent::SentFromPhone(_)
+            | ProviderEvent::Receipt { .. }
+            | ProviderEvent::Durable { .. }
     )
 }
 
@@ -327,9 +330,14 @@ impl Ctx {
                 self.apply(SessionEvent::Banned, Some(&reason)).await;
                 return Next::End;
             }
+            ProviderEvent::Failed { reason } => {
+                self.apply(SessionEvent::GaveUp, Some(&reason)).await;
+                return Next::End;
+            }
             ProviderEvent::Message(_)
             | ProviderEvent::SentFromPhone(_)
-            | ProviderEvent::Receipt { .. } => self.on_data(vec![event]).await,
+            | ProviderEvent::Receipt { .. }
+            | ProviderEvent::Durable { .. } => self.on_data(vec![event]).await,
             ProviderEvent::Typing { from, typing } => {
                 self.publish("account.typing", json!({"from": from, "typing": typing}))
                     .await;
@@ -406,7 +414,19 @@ impl Ctx {
     /// is stopped.
     async fn on_data(&self, events: Vec<ProviderEvent>) {
         let mut items = Vec::with_capacity(events.len());
+        // Durable batches are acknowledged to the network once stored.
+        let mut signals = Vec::new();
+        let mut flat = Vec::with_capacity(events.len());
         for event in events {
+            match event {
+                ProviderEvent::Durable { events, stored } => {
+                    flat.extend(events);
+                    signals.push(stored);
+                }
+                other => flat.push(other),
+            }
+        }
+        for event in flat {
             match event {
                 ProviderEvent::Message(m) => {
                     if let Some(inbound) = self.inbound(m).await {
@@ -450,6 +470,9 @@ impl Ctx {
             let writes = items.iter().map(|d| self.state.sessions.write(d.write()));
             let stored = futures::future::join_all(writes).await;
             if stored.iter().all(|ok| *ok) {
+                for signal in &signals {
+                    signal.stored();
+                }
                 return;
             }
             // Storing twice is harmless (messages are deduplicated by their

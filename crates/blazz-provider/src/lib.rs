@@ -108,6 +108,55 @@ pub enum ProviderEvent {
         from: String,
         available: bool,
     },
+    /// Messages and receipts the network keeps offering until Blazz has
+    /// stored them (at-least-once): `stored` is told once all of `events`
+    /// are durable, and only then does the provider acknowledge them.
+    Durable {
+        events: Vec<ProviderEvent>,
+        stored: StoredSignal,
+    },
+    /// The link cannot go on without an operator (another client took over
+    /// the number's keys, the client is outdated...). Credentials are kept.
+    Failed {
+        reason: String,
+    },
+}
+
+/// Tells a provider that events it handed over are stored. Cloning shares
+/// the one signal; the first `stored()` wins.
+#[derive(Clone)]
+pub struct StoredSignal(std::sync::Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>);
+
+impl StoredSignal {
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (
+            StoredSignal(std::sync::Arc::new(std::sync::Mutex::new(Some(tx)))),
+            rx,
+        )
+    }
+
+    pub fn stored(&self) {
+        let sender = match self.0.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(tx) = sender {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for StoredSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredSignal")
+    }
+}
+
+impl PartialEq for StoredSignal {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
