@@ -80,6 +80,22 @@ pub async fn start_with_bus(
     listener: TcpListener,
     bus: Arc<dyn EventBus>,
 ) -> anyhow::Result<Running> {
+    start_prepared(config, db, registry, listener, bus, Box::new(|_| {})).await
+}
+
+/// Runs on the new state before anything starts (numbers are restored
+/// after it): tests and benchmarks put another WhatsApp server behind a
+/// provider here.
+pub type Prepare = Box<dyn FnOnce(&AppState) + Send>;
+
+pub async fn start_prepared(
+    config: Config,
+    db: Db,
+    registry: Registry,
+    listener: TcpListener,
+    bus: Arc<dyn EventBus>,
+    prepare: Prepare,
+) -> anyhow::Result<Running> {
     raise_fd_limit();
     let addr = listener.local_addr()?;
     let mut config = config;
@@ -88,6 +104,7 @@ pub async fn start_with_bus(
         config.public_url = Some(format!("http://{addr}"));
     }
     let state = AppState::new(db, bus, config)?;
+    prepare(&state);
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     tasks.extend(jobs::worker::spawn(

@@ -25,7 +25,7 @@ pub struct Inner {
     pub outbox_wake: Arc<Notify>,
     /// The master keys that seal provider credentials (reloads after a
     /// `blazz keys rotate` in another process).
-    pub keyring: crate::secrets::LiveKeyring,
+    pub keyring: Arc<crate::secrets::LiveKeyring>,
     /// The live sessions of linked numbers owned by this process.
     pub sessions: crate::sessions::Sessions,
     /// Where media bytes are kept (a local folder, or S3).
@@ -67,7 +67,18 @@ impl AppState {
             Arc::new(blazz_provider::clock::SystemClock)
         };
         let sessions = crate::sessions::Sessions::new(&config, clock.clone());
-        let keyring = crate::secrets::LiveKeyring::load(&config.secrets, &config.data_dir)?;
+        let keyring = Arc::new(crate::secrets::LiveKeyring::load(
+            &config.secrets,
+            &config.data_dir,
+        )?);
+        if config.web.enabled {
+            sessions.install_provider(Arc::new(crate::sessions::web::provider(
+                &db,
+                keyring.clone(),
+                &config.web,
+                blazz_wa::WebOptions::default(),
+            )));
+        }
         let media = crate::media::MediaStore::from_config(&config)?;
         let metrics = Metrics::new()?;
         let realtime = crate::realtime::Realtime::new(&config.realtime, &metrics);

@@ -123,13 +123,25 @@ impl TestApp {
         registry: Registry,
         bus: Option<std::sync::Arc<dyn blazz_bus::EventBus>>,
     ) -> Self {
+        Self::spawn_prepared(testdb, tweak, registry, bus, Box::new(|_| {})).await
+    }
+
+    /// Starts the app with `prepare` run on its state before anything
+    /// starts (see `server::Prepare`).
+    pub async fn spawn_prepared(
+        testdb: TestDb,
+        tweak: impl FnOnce(&mut Config),
+        registry: Registry,
+        bus: Option<std::sync::Arc<dyn blazz_bus::EventBus>>,
+        prepare: server::Prepare,
+    ) -> Self {
         let mut config = test_config(testdb.dir.path());
         config.database_url = Some(blazz::config::Secret::new(testdb.url.clone()));
         tweak(&mut config);
         let db = server::open_db(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let bus = bus.unwrap_or_else(|| std::sync::Arc::new(blazz_bus::InProcessBus::default()));
-        let running = server::start_with_bus(config, db.clone(), registry, listener, bus)
+        let running = server::start_prepared(config, db.clone(), registry, listener, bus, prepare)
             .await
             .unwrap();
         let base = format!("http://{}", running.addr);
@@ -234,6 +246,27 @@ impl TestApp {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, json)
+    }
+
+    /// Stops the app and starts it again on the same database and data
+    /// folder (a restart of `blazz serve`, in process).
+    pub async fn restart(
+        mut self,
+        tweak: impl FnOnce(&mut Config),
+        prepare: server::Prepare,
+    ) -> TestApp {
+        self.finished = true;
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.db.close().await;
+        let placeholder = TestDb {
+            url: String::new(),
+            dir: tempfile::tempdir().unwrap(),
+            schema: None,
+        };
+        let testdb = std::mem::replace(&mut self.testdb, placeholder);
+        TestApp::spawn_prepared(testdb, tweak, Registry::builtin(), None, prepare).await
     }
 
     /// Stops the app, and fails the test if any job was left dead.

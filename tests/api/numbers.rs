@@ -528,14 +528,6 @@ async fn agents_cannot_link_numbers_and_unknown_providers_are_refused() {
         )
         .await;
     assert_error(&bad, 422, "invalid_provider");
-    let later = app
-        .post(
-            &t.token,
-            "/api/v1/accounts",
-            json!({"provider": "web", "name": "x"}),
-        )
-        .await;
-    assert_error(&later, 422, "provider_unavailable");
     // Agents can see the numbers.
     create_account(&app, &t.token, "Visible").await;
     let (status, list) = app.get(&agent, "/api/v1/accounts").await;
@@ -546,7 +538,14 @@ async fn agents_cannot_link_numbers_and_unknown_providers_are_refused() {
 
 #[tokio::test]
 async fn sandbox_endpoints_are_gone_when_the_sandbox_is_off() {
-    let app = TestApp::spawn_with(|c| c.sandbox.enabled = false, Registry::builtin()).await;
+    let app = TestApp::spawn_with(
+        |c| {
+            c.sandbox.enabled = false;
+            c.web.enabled = false;
+        },
+        Registry::builtin(),
+    )
+    .await;
     let t = app.tenant("NoSandbox").await;
     let no = app
         .post(
@@ -556,6 +555,15 @@ async fn sandbox_endpoints_are_gone_when_the_sandbox_is_off() {
         )
         .await;
     assert_error(&no, 422, "provider_unavailable");
+    // WhatsApp Web numbers can be switched off too (`[web] enabled`).
+    let no_web = app
+        .post(
+            &t.token,
+            "/api/v1/accounts",
+            json!({"provider": "web", "name": "x"}),
+        )
+        .await;
+    assert_error(&no_web, 422, "provider_unavailable");
     let id = blazz_domain::AccountId::new();
     let gone = app
         .post(
