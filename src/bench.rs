@@ -39,6 +39,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 256)]
         concurrency: usize,
     },
+    /// WhatsApp Web numbers against the offline WhatsApp server: RSS per
+    /// paired, connected, idle session and the time to restore them all.
+    /// Only in builds with `--features offline-whatsapp`.
+    WebSessions {
+        #[arg(long, default_value_t = 1_000)]
+        count: usize,
+        /// Links started at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Run on PostgreSQL (a schema is created and dropped) instead of SQLite.
+        #[arg(long, env = "BLAZZ_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// The inbox through the whole app and linked sandbox numbers: inbound
     /// messages stored and published per second, outbound latency from
     /// accepted to handed to the provider, and chat list latency over HTTP.
@@ -133,6 +146,16 @@ pub async fn run(cmd: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Sessions { count, concurrency } => {
             crate::bench_sessions::run(config, count, concurrency).await
         }
+        #[cfg(feature = "offline-whatsapp")]
+        BenchCommand::WebSessions {
+            count,
+            concurrency,
+            postgres_url,
+        } => crate::bench_web::run(config, count, concurrency, postgres_url).await,
+        #[cfg(not(feature = "offline-whatsapp"))]
+        BenchCommand::WebSessions { .. } => anyhow::bail!(
+            "this build has no offline WhatsApp server: build with `cargo build --release --features offline-whatsapp`"
+        ),
         BenchCommand::Inbox {
             numbers,
             inbound,

@@ -373,6 +373,7 @@ async fn outbound(
             let req = SendRequest {
                 chat_id: None,
                 account_id: Some(account),
+                account_group: None,
                 to: Some(format!("+1415556{contact:04}")),
                 body: Body::Text {
                     text: format!("Hello from the benchmark, message {j}"),

@@ -72,6 +72,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub realtime: RealtimeConfig,
     pub campaigns: CampaignsConfig,
+    pub cloud: CloudConfig,
+    pub web: WebConfig,
 }
 
 /// The Pusher-compatible realtime socket (see `docs/realtime.md`).
@@ -131,6 +133,51 @@ impl Default for WebhooksConfig {
             disable_after_secs: 5 * 86_400,
             rotation_overlap_secs: 86_400,
             keep_days: 30,
+        }
+    }
+}
+
+/// WhatsApp Web numbers (see `docs/whatsapp-web.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Offer `web` numbers (linked by QR or pair code).
+    pub enabled: bool,
+    /// WhatsApp's WebSocket address; unset means WhatsApp's own.
+    pub server_url: Option<String>,
+    /// The name the phone lists the linked device under.
+    pub device_name: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            server_url: None,
+            device_name: "Blazz".into(),
+        }
+    }
+}
+
+/// Meta's WhatsApp Cloud API (see `docs/cloud.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudConfig {
+    /// The Graph API's address (a fake one in tests).
+    pub graph_url: String,
+    /// The Graph API version every call uses.
+    pub graph_version: String,
+    /// Sends per second per Cloud number (Meta's throughput: 80 by default,
+    /// 1,000 for upgraded numbers, 20 for coexistence numbers).
+    pub messages_per_second: u32,
+}
+
+impl Default for CloudConfig {
+    fn default() -> Self {
+        Self {
+            graph_url: "https://graph.facebook.com".into(),
+            graph_version: "v23.0".into(),
+            messages_per_second: 80,
         }
     }
 }
@@ -363,6 +410,8 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             realtime: RealtimeConfig::default(),
             campaigns: CampaignsConfig::default(),
+            cloud: CloudConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub const NAMES: &[(&str, &str)] = &[
     ("account.qr", "a new QR code or pair code to link a number; data: `{account_id, code, expires_at}` (and `pair_code: true` for pair codes)"),
     ("account.status", "a linked number's session state changed; data: `{account_id, provider, status, reason}`"),
     ("campaign.progress", "a campaign's counters moved; data: the campaign's counters"),
+    ("account.alert", "Meta restricted a Cloud API number (131048, 368, 131031) and its sending is paused; data: `{account_id, provider, alert, code, reason}`"),
+    ("template.status", "Meta approved, rejected, paused... a message template; data: `{id, account_id, name, language, status, reason}`"),
 ];
 
 /// An event as the outside world sees it.
@@ -120,6 +122,11 @@ pub fn public(e: &Event) -> Option<Public> {
             channels.extend(s(&p["campaign_id"]).as_deref().map(campaign_channel));
             ("campaign.progress", p.clone())
         }
+        "account.sending_paused" => {
+            channels.extend(account.as_deref().map(account_channel));
+            ("account.alert", p.clone())
+        }
+        "template.status_changed" => ("template.status", p.clone()),
         _ => return None,
     };
     Some(Public {
@@ -203,6 +210,8 @@ mod tests {
             "account.qr_updated",
             "account.status_changed",
             "campaign.progress",
+            "account.sending_paused",
+            "template.status_changed",
         ] {
             let p = public(&event(kind, json!({}))).unwrap();
             assert!(NAMES.iter().any(|(n, _)| *n == p.name), "{kind}");

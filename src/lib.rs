@@ -8,8 +8,11 @@ pub mod bench_campaign;
 pub mod bench_inbox;
 pub mod bench_realtime;
 pub mod bench_sessions;
+#[cfg(feature = "offline-whatsapp")]
+pub mod bench_web;
 pub mod campaigns;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod error;
 pub mod events;

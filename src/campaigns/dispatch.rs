@@ -108,10 +108,12 @@ pub fn render(body: &Body, contact: Option<&Contact>) -> Body {
         },
         Body::Template {
             template,
+            language,
             variables,
             text,
         } => Body::Template {
             template: template.clone(),
+            language: language.clone(),
             variables: variables.clone(),
             text: fill_opt(text),
         },
@@ -162,6 +164,7 @@ mod tests {
         );
         let t = Body::Template {
             template: "promo".into(),
+            language: None,
             variables: [("offer".to_string(), "20%".to_string())].into(),
             text: Some("{{offer}} off, {{contact.name}}".into()),
         };

@@ -132,6 +132,7 @@ async fn fill(
         template,
         variables,
         text,
+        ..
     } = &mut body
     {
         // The canned reply's text is kept with the campaign: a later edit

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod health;
 pub mod realtime;
 pub mod web;
+pub mod webhooks_meta;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router().layer(web::security_headers()))
         .merge(health::router())
         .merge(realtime::router())
+        .merge(webhooks_meta::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

@@ -54,10 +54,17 @@ pub enum Body {
         emoji: String,
     },
     /// A canned reply (by shortcut) filled with the contact's details and
-    /// `variables`; `text` is what was sent (set by Blazz).
+    /// `variables`; `text` is what was sent (set by Blazz). With a
+    /// `language`, on a Cloud API number, a template Meta approved
+    /// (`template` or `name` is its name): `variables` fill its body's
+    /// `{{1}}`, `{{2}}`... (a list, or an object by number) or its named
+    /// `{{...}}`, checked against the stored template before Meta is asked.
     Template {
+        #[serde(alias = "name")]
         template: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+        #[serde(default, deserialize_with = "crate::cloud::templates::variables")]
         variables: BTreeMap<String, String>,
         #[serde(default)]
         text: Option<String>,
@@ -228,6 +235,17 @@ impl Body {
                 to_provider_message_id: reaction_target.unwrap_or_default(),
                 emoji,
             },
+            // A Meta template goes out by name, its variables in order.
+            Body::Template {
+                template,
+                language: Some(language),
+                variables,
+                ..
+            } => MessageBody::Template {
+                name: template,
+                language,
+                variables: crate::cloud::templates::ordered(&variables),
+            },
             // Local templates go out as the text they render to.
             Body::Template { text, .. } => MessageBody::Text {
                 text: text.unwrap_or_default(),
@@ -270,9 +288,12 @@ impl Body {
                 emoji,
             },
             MessageBody::Template {
-                name, variables, ..
+                name,
+                language,
+                variables,
             } => Body::Template {
                 template: name,
+                language: Some(language),
                 variables: variables
                     .into_iter()
                     .enumerate()
@@ -281,6 +302,10 @@ impl Body {
                 text: None,
             },
             MessageBody::Interactive { body, .. } => Body::Text { text: body },
+            MessageBody::ButtonReply { title, .. } => Body::Text { text: title },
+            MessageBody::Unsupported { kind } => Body::Text {
+                text: format!("[unsupported message: {kind}]"),
+            },
         }
     }
 }
@@ -324,6 +349,7 @@ mod tests {
     fn templates_go_out_as_their_text() {
         let t = Body::Template {
             template: "thanks".into(),
+            language: None,
             variables: BTreeMap::new(),
             text: Some("Thanks Ana".into()),
         };

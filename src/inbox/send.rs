@@ -40,8 +40,11 @@ pub struct SendRequest {
     /// Reply in this chat...
     pub chat_id: Option<ChatId>,
     /// ...or write to `to` (E.164, or national with the default country)
-    /// from this number.
+    /// from this number...
     pub account_id: Option<AccountId>,
+    /// ...or from this account group's primary (or fallback) number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_group: Option<uuid::Uuid>,
     pub to: Option<String>,
     pub body: Body,
     /// Quote this message of the chat.
@@ -80,7 +83,21 @@ pub async fn accept(
 
     let mut conn = state.db.pool.acquire().await?;
     // Where it goes: an existing chat, or a number and a phone.
+    let mut group = None;
     let (account, contact_id, contact_phone) = match (req.chat_id, req.account_id, &req.to) {
+        (None, None, Some(to)) if req.account_group.is_some() => {
+            let id = req.account_group.unwrap_or_default();
+            let (g, account) = crate::cloud::groups::pick(state, &mut conn, ws, id).await?;
+            group = Some(g.id);
+            let phone = crate::services::contacts::phone(state, to)?;
+            (account, None, phone.as_str().to_string())
+        }
+        (_, _, _) if req.account_group.is_some() => {
+            return Err(ApiError::invalid(
+                "invalid_recipient",
+                "with account_group_id, give to (not chat_id or account_id)",
+            ))
+        }
         (Some(chat), None, None) => {
             let chat = chats::find(&mut conn, ws, chat)
                 .await?
@@ -115,6 +132,8 @@ pub async fn accept(
         ));
     }
     let mut body = req.body.clone();
+    // Cloud numbers: paused, the 24-hour window, Meta templates.
+    crate::cloud::sending::check(&mut conn, &account, &contact_phone, &mut body).await?;
     let contact = match contact_id {
         Some(id) => contacts::find(&mut conn, ws, id).await?,
         None => contacts::by_phones(&mut conn, ws, std::slice::from_ref(&contact_phone))
@@ -125,6 +144,7 @@ pub async fn accept(
         template: shortcut,
         variables,
         text,
+        language: None,
     } = &mut body
     {
         *text = Some(render_template(&mut conn, ws, shortcut, variables, contact.as_ref()).await?);
@@ -192,7 +212,19 @@ pub async fn accept(
         campaign: None,
         at: now,
     };
-    let Some(m) = store_pending(&mut tx, pending).await? else {
+    let stored = store_pending(&mut tx, pending).await?;
+    if let (Some(m), Some(g)) = (&stored, group) {
+        blazz_store::cloud::groups::route_message(
+            &mut tx,
+            ws,
+            m.id,
+            g,
+            account.id,
+            &account.provider,
+        )
+        .await?;
+    }
+    let Some(m) = stored else {
         // The same key won a race with this request.
         drop(tx);
         if let Some(k) = &key {
@@ -404,7 +436,49 @@ async fn send_one(state: &AppState, ws: WorkspaceId, m: &Message) -> Result<(), 
         Ok(o) => o,
         Err(why) => return fail(state, ws, m, &why).await,
     };
-    match state.sessions.send(m.account_id, outbound).await {
+    // A group's message waiting on a number that dropped moves to the
+    // group's other number (and is sent from there).
+    let moved = crate::cloud::groups::reroute(state, ws, m, false).await?;
+    let m = moved.as_ref().unwrap_or(m);
+    let outbound = if moved.is_some() {
+        match outbound_of(state, ws, m).await {
+            Ok(o) => o,
+            Err(why) => return fail(state, ws, m, &why).await,
+        }
+    } else {
+        outbound
+    };
+    if let Some(why) = crate::cloud::sending::paused_by_id(state, ws, m.account_id).await? {
+        let why = format!("sending from this number is paused: {why}");
+        return fail(state, ws, m, &why).await;
+    }
+    let result = state.sessions.send(m.account_id, outbound).await;
+    if let Err(EngineError::Provider(e)) = &result {
+        // Meta's error codes act on the number or the contact (Cloud only).
+        crate::cloud::sending::after_failure_by_id(state, ws, m, e).await?;
+    }
+    if let Err(e) = &result {
+        let transient = !matches!(
+            e,
+            EngineError::Provider(
+                ProviderError::Permanent(_)
+                    | ProviderError::LoggedOut(_)
+                    | ProviderError::Unsupported(_)
+            )
+        );
+        // A group's message that failed for now is retried from the
+        // group's other number.
+        if transient
+            && crate::cloud::groups::reroute(state, ws, m, true)
+                .await?
+                .is_some()
+        {
+            return Err(JobError::Transient(format!(
+                "{e}; moved to the group's other number"
+            )));
+        }
+    }
+    match result {
         Ok(sent) => {
             // Recorded in the session writer's group commit with the other
             // sends and receipts of the moment. If it fails, the job runs

@@ -23,6 +23,7 @@ impl Registry {
         r.register::<super::builtin::Noop>();
         r.register::<crate::inbox::send::SendMessage>();
         r.register::<crate::webhooks::deliver::DeliverWebhooks>();
+        r.register::<crate::cloud::webhook::ProcessMetaWebhook>();
         r
     }
 

@@ -84,6 +84,12 @@ pub async fn link(
 ) -> Result<(Account, Option<(String, SystemTime)>), ApiError> {
     caller.require(Role::Admin)?;
     let account = find(state, caller, id).await?;
+    if account.provider == ProviderKind::Cloud.as_str() {
+        return Err(ApiError::invalid(
+            "not_linkable",
+            "a Cloud API number connects with its Meta credentials: change them with PATCH /api/v1/accounts/{id}",
+        ));
+    }
     if matches!(
         account.status,
         SessionState::Connected | SessionState::Authenticating

@@ -4,6 +4,7 @@
 
 mod credentials;
 mod task;
+pub mod web;
 pub(crate) mod writer;
 
 use std::collections::HashMap;
@@ -135,6 +136,8 @@ pub struct Sessions {
     live: Mutex<HashMap<AccountId, Handle>>,
     next_generation: std::sync::atomic::AtomicU64,
     pub sandbox: Option<SandboxNetwork>,
+    /// The Cloud API provider (webhook calls reach its open sessions).
+    pub cloud: Option<blazz_cloud::CloudProvider>,
 }
 
 impl Sessions {
@@ -175,6 +178,10 @@ impl Sessions {
                 }),
             );
         }
+        let cloud = crate::cloud::provider(config);
+        if let Some(cloud) = &cloud {
+            providers.insert(ProviderKind::Cloud, Arc::new(cloud.clone()));
+        }
         let (writes, inbox) = mpsc::unbounded_channel();
         Self {
             writes,
@@ -183,6 +190,7 @@ impl Sessions {
             live: Mutex::new(HashMap::new()),
             next_generation: std::sync::atomic::AtomicU64::new(1),
             sandbox,
+            cloud,
         }
     }
 

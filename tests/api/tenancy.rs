@@ -94,6 +94,14 @@ const WALK: &[(&str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/campaigns/{id}/cancel", "",                "campaign_not_found"),
     ("GET",    "/api/v1/campaigns/{id}/recipients", "",            "campaign_not_found"),
     ("GET",    "/api/v1/campaigns/{id}/recipients.csv", "",        "campaign_not_found"),
+    ("PATCH",  "/api/v1/accounts/{id}",     r#"{"cloud": {"access_token": "taken"}}"#, "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/test", "",                   "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/resume-sending", "",         "account_not_found"),
+    ("POST",   "/api/v1/accounts/{id}/templates/sync", "",         "account_not_found"),
+    ("GET",    "/api/v1/templates/{id}",    "",                    "template_not_found"),
+    ("DELETE", "/api/v1/templates/{id}",    "",                    "template_not_found"),
+    ("GET",    "/api/v1/account-groups/{id}", "",                  "account_group_not_found"),
+    ("DELETE", "/api/v1/account-groups/{id}", "",                  "account_group_not_found"),
 ];
 
 /// One row of the walk, ready to send.
@@ -142,6 +150,10 @@ struct Holdings {
     webhook: String,
     /// A draft campaign from the number.
     campaign: String,
+    /// A Meta message template stored for the number.
+    template: String,
+    /// An account group of the number and a second one.
+    group: String,
 }
 
 impl Holdings {
@@ -168,6 +180,8 @@ impl Holdings {
             "messages" => vec![self.message.clone()],
             "webhooks" => vec![self.webhook.clone()],
             "campaigns" => vec![self.campaign.clone()],
+            "templates" => vec![self.template.clone()],
+            "account-groups" => vec![self.group.clone()],
             other => panic!("the isolation walk has no resource of tenant A for /{other}: add one"),
         }
     }
@@ -206,6 +220,8 @@ impl Holdings {
             self.message.clone(),
             self.webhook.clone(),
             self.campaign.clone(),
+            self.template.clone(),
+            self.group.clone(),
         ]
     }
 }
@@ -384,7 +400,42 @@ async fn populate(app: &TestApp, name: &str) -> Holdings {
                "audience": {"tags": ["vip"]}}),
     )
     .await;
+    // A stored Meta template (as a sync would leave it).
+    let template = {
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let t = blazz_store::cloud::templates::Template {
+            id: uuid::Uuid::now_v7(),
+            workspace_id: tenant.id,
+            account_id: account.parse().unwrap(),
+            meta_id: Some(format!("meta-{name}")),
+            name: "order_update".into(),
+            language: "en_US".into(),
+            category: Some("UTILITY".into()),
+            status: "APPROVED".into(),
+            parameter_format: "POSITIONAL".into(),
+            components: json!([{"type": "BODY", "text": "Hi {{1}}"}]),
+            reason: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        blazz_store::cloud::templates::upsert(&mut conn, &t)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let second = crate::numbers::create_account(app, &tenant.token, "Second line").await;
+    let group = create(
+        app,
+        &tenant.token,
+        "/api/v1/account-groups",
+        json!({"name": format!("{name} failover"), "primary_account_id": account,
+               "fallback_account_id": second}),
+    )
+    .await;
     Holdings {
+        group: group["id"].as_str().unwrap().to_string(),
+        template,
         campaign: campaign["id"].as_str().unwrap().to_string(),
         webhook: webhook["id"].as_str().unwrap().to_string(),
         chat,

@@ -51,6 +51,19 @@ pub enum MessageBody {
         body: String,
         buttons: Vec<String>,
     },
+    /// A contact's tap on a reply button, a list row or a template's
+    /// quick-reply button: `id` is the one the button was sent with (its
+    /// payload), `title` the label the contact saw.
+    ButtonReply {
+        id: String,
+        title: String,
+        description: Option<String>,
+    },
+    /// A message of a type Blazz cannot show (the network's own
+    /// "unsupported", or one newer than Blazz); `kind` names it.
+    Unsupported {
+        kind: String,
+    },
 }
 
 /// The bytes of a media message as they cross the boundary. Providers

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod canned;
 pub mod chats;
+pub mod cloud;
 pub mod contacts;
 pub mod db;
 pub mod invitations;

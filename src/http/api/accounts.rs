@@ -12,6 +12,10 @@ use utoipa::ToSchema;
 
 use super::{rfc3339, Page};
 use crate::auth::Caller;
+use crate::cloud::{
+    self,
+    numbers::{CloudInput, CloudView, TestResult},
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::services::numbers;
@@ -36,6 +40,20 @@ pub struct AccountView {
     /// Only in the answer to a link request with a phone number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pair_code: Option<CodeView>,
+    /// Cloud API numbers only: their Meta ids and which secrets are set
+    /// (never the secrets themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudView>,
+}
+
+impl AccountView {
+    /// The view of `account` with its Cloud details, if it has any.
+    pub async fn with_cloud(state: &AppState, account: Account) -> ApiResult<Self> {
+        let cloud = cloud::numbers::view_of(state, &account).await?;
+        let mut view = AccountView::from(account);
+        view.cloud = cloud;
+        Ok(view)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,6 +91,7 @@ impl From<Account> for AccountView {
             linked_at: a.linked_at.map(rfc3339),
             created_at: rfc3339(a.created_at),
             pair_code: None,
+            cloud: None,
         }
     }
 }
@@ -80,9 +99,19 @@ impl From<Account> for AccountView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
-    /// sandbox (web and cloud come with their providers).
+    /// sandbox, web or cloud.
     pub provider: String,
     pub name: String,
+    /// Required for `cloud`: the number's Meta credentials.
+    pub cloud: Option<CloudInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    /// Cloud API numbers: the credentials that change (e.g. a new
+    /// `access_token` for a number that needs it).
+    pub cloud: Option<CloudInput>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -101,7 +130,12 @@ pub async fn list(
 ) -> ApiResult<Json<Page<AccountView>>> {
     let mut conn = state.db.pool.acquire().await?;
     let all = accounts::list(&mut conn, caller.workspace_id).await?;
-    Ok(Json(Page::all(all.into_iter().map(Into::into).collect())))
+    drop(conn);
+    let mut views = Vec::with_capacity(all.len());
+    for a in all {
+        views.push(AccountView::with_cloud(&state, a).await?);
+    }
+    Ok(Json(Page::all(views)))
 }
 
 /// Adds a number to link (admins and owners).
@@ -113,8 +147,29 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<CreateAccount>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    let account = numbers::create(&state, &caller, &body.provider, &body.name).await?;
-    Ok((StatusCode::CREATED, Json(account.into())))
+    let account = match (body.provider.as_str(), body.cloud) {
+        ("cloud", Some(creds)) => {
+            cloud::numbers::create(&state, &caller, &body.name, creds).await?
+        }
+        ("cloud", None) => {
+            return Err(ApiError::invalid(
+                "invalid_cloud_credentials",
+                "a Cloud API number needs \"cloud\": {phone_number_id, business_account_id, \
+                 access_token, app_secret, verify_token}",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                "\"cloud\" is for Cloud API numbers (provider \"cloud\") only",
+            ))
+        }
+        (provider, None) => numbers::create(&state, &caller, provider, &body.name).await?,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(AccountView::with_cloud(&state, account).await?),
+    ))
 }
 
 /// One number.
@@ -125,7 +180,67 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<AccountId>,
 ) -> ApiResult<Json<AccountView>> {
-    Ok(Json(numbers::find(&state, &caller, id).await?.into()))
+    let account = numbers::find(&state, &caller, id).await?;
+    Ok(Json(AccountView::with_cloud(&state, account).await?))
+}
+
+/// Changes a Cloud API number's credentials (give only what changes, e.g.
+/// a new `access_token` when the number needs one) and reconnects it.
+#[utoipa::path(patch, path = "/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
+    request_body = UpdateAccount,
+    responses((status = 200, body = AccountView), (status = 404, body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+    Json(body): Json<UpdateAccount>,
+) -> ApiResult<Json<AccountView>> {
+    let Some(creds) = body.cloud else {
+        // Nothing else of a number changes through the API yet.
+        let account = numbers::find(&state, &caller, id).await?;
+        return Ok(Json(AccountView::with_cloud(&state, account).await?));
+    };
+    let account = cloud::numbers::update(&state, &caller, id, creds).await?;
+    Ok(Json(AccountView::with_cloud(&state, account).await?))
+}
+
+/// "Test connection" for a Cloud API number: reads the number's details
+/// from Meta and says what is wrong (`access_token_rejected`,
+/// `phone_number_not_found`, `graph_unreachable`, `meta_error`), with
+/// Meta's own error as Meta worded it.
+#[utoipa::path(post, path = "/accounts/{id}/test", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 200, body = TestResult), (status = 404, body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<Json<TestResult>> {
+    Ok(Json(cloud::numbers::test(&state, &caller, id).await?))
+}
+
+/// Resumes sending from a Cloud API number that Meta's policy errors
+/// paused (131048, 368, 131031).
+#[utoipa::path(post, path = "/accounts/{id}/resume-sending", tag = "accounts",
+    params(("id" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 404, body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn resume_sending(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<AccountId>,
+) -> ApiResult<Json<AccountView>> {
+    caller.require(blazz_domain::Role::Admin)?;
+    let account = numbers::find(&state, &caller, id).await?;
+    if account.provider != "cloud" {
+        return Err(ApiError::invalid(
+            "not_a_cloud_number",
+            "only Cloud API numbers are paused by Meta",
+        ));
+    }
+    cloud::sending::resume(&state, caller.workspace_id, &account).await?;
+    Ok(Json(AccountView::with_cloud(&state, account).await?))
 }
 
 /// Logs the number out and deletes it.

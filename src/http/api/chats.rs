@@ -282,8 +282,11 @@ pub struct ReplyBody {
 pub struct SendBody {
     /// Reply in this chat...
     pub chat_id: Option<String>,
-    /// ...or write to `to` from this linked number.
+    /// ...or write to `to` from this linked number...
     pub account_id: Option<String>,
+    /// ...or from this account group (its primary number when connected,
+    /// else its fallback; see docs/cloud.md).
+    pub account_group_id: Option<String>,
     /// E.164 (or national, with `contacts.default_country`).
     pub to: Option<String>,
     /// Shortcut for `{"type": "text", "text": ...}`.
@@ -355,6 +358,7 @@ pub async fn send(
     let req = SendRequest {
         chat_id: parse_id(b.chat_id, "chat_id")?,
         account_id: parse_id(b.account_id, "account_id")?,
+        account_group: parse_id(b.account_group_id, "account_group_id")?,
         to: b.to,
         body: body_of(b.text, b.body)?,
         reply_to: parse_id(b.reply_to, "reply_to")?,
@@ -380,6 +384,7 @@ pub async fn reply(
     let req = SendRequest {
         chat_id: Some(id),
         account_id: None,
+        account_group: None,
         to: None,
         body: body_of(b.text, b.body)?,
         reply_to: parse_id(b.reply_to, "reply_to")?,

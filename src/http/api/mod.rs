@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every handler is registered through
 //! `utoipa-axum`, so the OpenAPI document lists exactly the routes that exist.
 
+pub mod account_groups;
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
@@ -14,6 +15,7 @@ pub mod media;
 pub mod members;
 pub mod realtime;
 pub mod sandbox;
+pub mod templates;
 pub mod tokens;
 pub mod webhooks;
 pub mod workspace;
@@ -168,7 +170,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::search, chats::send))
         .routes(routes!(chats::get_message))
         .routes(routes!(accounts::list, accounts::create))
-        .routes(routes!(accounts::get, accounts::delete))
+        .routes(routes!(accounts::get, accounts::update, accounts::delete))
+        .routes(routes!(accounts::test))
+        .routes(routes!(accounts::resume_sending))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(templates::get, templates::delete))
+        .routes(routes!(templates::sync))
+        .routes(routes!(account_groups::list, account_groups::create))
+        .routes(routes!(account_groups::get, account_groups::delete))
         .routes(routes!(accounts::link))
         .routes(routes!(accounts::qr))
         .routes(routes!(accounts::reconnect))

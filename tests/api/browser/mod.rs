@@ -5,6 +5,7 @@
 //! (`scripts/test` installs them); without them these tests fail.
 
 mod campaigns;
+mod cloud;
 mod contacts;
 mod inbox;
 mod numbers;

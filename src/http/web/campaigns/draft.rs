@@ -274,6 +274,7 @@ impl Draft {
         if self.kind == "template" {
             Body::Template {
                 template: self.template.trim().to_string(),
+                language: None,
                 variables: self.template_vars(),
                 text: None,
             }

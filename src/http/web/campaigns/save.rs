@@ -244,6 +244,7 @@ async fn preview(
             };
             Body::Template {
                 template,
+                language: None,
                 variables,
                 text: Some(reply.body),
             }

@@ -326,6 +326,7 @@ pub async fn send(
             let req = SendRequest {
                 chat_id: Some(id),
                 account_id: None,
+                account_group: None,
                 to: None,
                 body,
                 reply_to: reply_to.take(),
@@ -365,9 +366,11 @@ pub async fn template(
     let req = SendRequest {
         chat_id: Some(id),
         account_id: None,
+        account_group: None,
         to: None,
         body: Body::Template {
             template: field("template"),
+            language: None,
             variables,
             text: None,
         },

@@ -100,6 +100,9 @@ async fn render(
                 }
             }
         }
+        @if ctx.admin() && state.sessions.supports(ProviderKind::Cloud) {
+            (super::cloud::form(s, None))
+        }
     };
     Ok(live_page(
         tr,

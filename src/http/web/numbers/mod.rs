@@ -4,6 +4,7 @@
 //! the API's (`services::numbers`): admins change, everyone sees.
 
 mod actions;
+mod cloud;
 mod list;
 mod phone;
 mod show;
@@ -17,7 +18,13 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/numbers", get(list::show).post(list::create))
+        .route("/numbers/cloud", post(cloud::create))
         .route("/numbers/{id}", get(show::show))
+        .route("/numbers/{id}/test", post(cloud::test))
+        .route("/numbers/{id}/token", post(cloud::token))
+        .route("/numbers/{id}/resume-sending", post(cloud::resume))
+        .route("/numbers/{id}/templates", get(cloud::templates))
+        .route("/numbers/{id}/templates/sync", post(cloud::sync))
         .route("/numbers/{id}/link", post(actions::link))
         .route("/numbers/{id}/logout", post(actions::logout))
         .route("/numbers/{id}/reconnect", post(actions::reconnect))

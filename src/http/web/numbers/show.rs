@@ -126,7 +126,9 @@ fn link_section(
                     } @else {
                         p { (tr.t("errors.not_linked")) }
                     }
-                    @if ctx.admin() {
+                    @if ctx.admin() && a.provider == "cloud" {
+                        p class="muted" { (tr.t("numbers.cloud.relink_help")) }
+                    } @else if ctx.admin() {
                         div class="actions" {
                             @if n.status == SessionState::Failed && a.linked_at.is_some() {
                                 (post_button(s, format!("{base}/reconnect"), tr.t("numbers.reconnect"), ""))
@@ -156,6 +158,30 @@ pub async fn render(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<Markup, ApiError> {
+    render_with(state, s, ctx, a, error, notice, None).await
+}
+
+/// The page with the answer of a Cloud number's "test connection".
+pub async fn render_tested(
+    state: &AppState,
+    s: &SignedIn,
+    ctx: &Ctx,
+    a: &Account,
+    tested: &crate::cloud::numbers::TestResult,
+) -> Result<Markup, ApiError> {
+    render_with(state, s, ctx, a, None, None, Some(tested)).await
+}
+
+async fn render_with(
+    state: &AppState,
+    s: &SignedIn,
+    ctx: &Ctx,
+    a: &Account,
+    error: Option<&str>,
+    notice: Option<&str>,
+    tested: Option<&crate::cloud::numbers::TestResult>,
+) -> Result<Markup, ApiError> {
+    let cloud = crate::cloud::numbers::view_of(state, a).await?;
     let id = a.id.to_string();
     let live = ctx
         .live(state, s, vec![events::account_channel(&id)])
@@ -174,6 +200,7 @@ pub async fn render(
             }
         }
         (link_section(state, s, ctx, a, error))
+        @if let Some(view) = &cloud { (super::cloud::card(s, ctx, a, view, tested)) }
         @if ctx.admin() && sandbox {
             div class="card" {
                 h2 { (tr.t("numbers.phone_title")) }
